@@ -1,0 +1,1 @@
+"""The video counter booking backend: core (domain, services) and adapters."""

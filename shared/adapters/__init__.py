@@ -1,0 +1,1 @@
+"""Adapters that implement the interfaces of shared.ports."""

@@ -1,0 +1,88 @@
+"""One exception family with stable codes. Entry points map the codes to HTTP statuses in one table."""
+
+from __future__ import annotations
+
+
+class BookingError(Exception):
+    """A request the domain rejects. `code` is stable for clients; `message` is an English msgid.
+
+    The msgid is translated into nl, fr and de through the message catalogs before a citizen sees it,
+    with `params` filled in. Messages never contain personal data.
+    """
+
+    code = "invalid_request"
+    message = "The request is invalid."
+
+    def __init__(
+        self, field: str | None = None, message: str | None = None, params: dict | None = None, **more: object
+    ) -> None:
+        self.field = field
+        if message is not None:
+            self.message = message
+        self.params = {**(params or {}), **more}
+        super().__init__(f"{self.code} (field: {field})")
+
+
+class InvalidField(BookingError):
+    code = "invalid_field"
+
+
+class UnknownPostcode(BookingError):
+    code = "unknown_postcode"
+    message = "This postal code is not a Belgian postal code. Check the postal code of your residence."
+
+
+class PostcodeNotFound(UnknownPostcode):
+    """The postal-code look-up found nothing: the same message, as a 404."""
+
+
+class UnknownTopic(BookingError):
+    code = "unknown_topic"
+    message = "This topic does not exist. Choose one of the topics offered."
+
+
+class UnknownOffice(BookingError):
+    code = "unknown_office"
+    message = "This office does not exist. Choose one of the offices offered."
+
+
+class LanguageRequired(BookingError):
+    code = "language_required"
+    message = "Your residence allows a choice of language. Choose one of: {choices}."
+
+
+class LanguageNotAllowed(BookingError):
+    code = "language_not_allowed"
+    message = "This language cannot be used for your residence. Choose one of: {choices}."
+
+
+class SlotNotOffered(BookingError):
+    code = "slot_not_offered"
+    message = "This time is not an appointment slot. Choose a start time from the list of free slots."
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    message = "This time slot was just taken. Choose another time."
+
+
+class AlreadyBooked(BookingError):
+    code = "already_booked"
+    message = (
+        "You already have an appointment. Use the link in your confirmation mail to change or cancel it."
+    )
+
+
+class TermsNotAccepted(BookingError):
+    code = "terms_not_accepted"
+    message = "Accept the current terms of use (version {version}) to book."
+
+
+class BookingNotFound(BookingError):
+    code = "booking_not_found"
+    message = "No appointment matches this reference and link. Use the link from your confirmation mail."
+
+
+class IdempotencyKeyReused(BookingError):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for another booking request. Use a new key."

@@ -1,0 +1,66 @@
+"""What the services need from storage and queues, as protocols. The adapters implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.domain.model import Booking, Catalog
+
+
+class SeatTaken(Exception):
+    """The agent's seat in that slot was claimed first by another booking."""
+
+
+@dataclass
+class PersonClaimed(Exception):
+    """The person already holds an appointment: the claim row, for the service to judge."""
+
+    reference: str
+    end: datetime
+    etag: str
+
+
+@dataclass
+class IdempotentReplay(Exception):
+    """The Idempotency-Key was used before: the booking it created and the request fingerprint."""
+
+    reference: str
+    fingerprint: str
+
+
+class UnexplainedConflict(Exception):
+    """The transaction failed on a row other than the claims, such as a duplicate reference."""
+
+
+class StaleBooking(Exception):
+    """The booking changed since it was read (ETag mismatch)."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a new booking claims besides its seat: the person, and the idempotency key if sent."""
+
+    person: str
+    idempotency: str | None = None
+    fingerprint: str | None = None
+    replace_person_etag: str | None = None
+
+
+class CatalogSource(Protocol):
+    def catalog(self) -> Catalog: ...
+
+
+class ProvisioningQueue(Protocol):
+    def request_provisioning(self, reference: str) -> None: ...
+
+
+class BookingLedger(Protocol):
+    def taken_seats(self, counter_id: str, first: datetime, last: datetime) -> set[tuple[datetime, str]]: ...
+
+    def get(self, reference: str) -> tuple[Booking, str] | None: ...
+
+    def create(self, booking: Booking, claims: Claims) -> None: ...
+
+    def update(self, booking: Booking, etag: str) -> str: ...

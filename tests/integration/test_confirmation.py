@@ -1,0 +1,75 @@
+"""The booking's confirmation: the queued provisioning creates the meeting link and writes the mail to the outbox."""
+
+import asyncio
+import email
+from email import policy
+
+from functions import dependencies
+from tests.api import call
+from tests.people import booking_body
+
+TUESDAY_NINE = "2027-03-23T09:00:00+01:00"
+
+
+def provision(reference: str):
+    return asyncio.run(dependencies.provisioning_service().provision(reference))
+
+
+def outbox_mails(app_settings_dir) -> list:
+    return sorted(app_settings_dir.glob("*.eml"))
+
+
+def read_mail(path):
+    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def test_confirmation_mail_lands_in_the_outbox_in_the_residence_language(configure):
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE, postcode="4960", language="de")).json()
+    # No agent speaks German in the default configuration, so book a French one in Malmedy instead.
+    assert created.get("error") == "slot_not_offered"
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE, postcode="4960")).json()
+
+    booking = provision(created["reference"])
+
+    outbox = dependencies.get_settings().outbox_dir
+    mails = outbox_mails(outbox)
+    assert len(mails) == 1
+    message = read_mail(mails[0])
+    assert message["To"] == "jan.peeters@example.be"
+    assert "Peeters" not in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "mardi 23 mars 2027" in text
+    assert f"/api/join/{created['reference']}?token=" in text
+    assert created["reference"] not in mails[0].name or "@" not in mails[0].name
+    calendar_parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(calendar_parts) == 1
+    assert booking.provisioning.value == "mail_sent"
+
+
+def test_provisioning_twice_sends_one_mail(configure):
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE)).json()
+
+    provision(created["reference"])
+    provision(created["reference"])
+
+    assert len(outbox_mails(dependencies.get_settings().outbox_dir)) == 1
+
+
+def test_join_link_redirects_to_the_meeting(configure):
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE)).json()
+    booking = provision(created["reference"])
+
+    response = call("join_meeting", route={"reference": created["reference"]}, params={"token": created["manage_token"]})
+
+    assert response.status == 302
+    assert response.headers["Location"] == booking.join_url
+    assert "/local/join/" in booking.join_url
+
+
+def test_summary_shows_provisioning_progress(configure):
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE)).json()
+    provision(created["reference"])
+
+    summary = call("get_booking", route={"reference": created["reference"]}, params={"token": created["manage_token"]}).json()
+
+    assert summary["provisioning"] == "mail_sent"

@@ -1,0 +1,1 @@
+"""Developer and operator commands: the local host, seeding, data builds."""
