@@ -79,6 +79,24 @@ def booking_service():
         provisioning=provisioning_requests(),
         clock=clock(),
         terms_version=get_settings().terms_version,
+        events=event_publisher(),
+    )
+
+
+def event_publisher():
+    return webhook_publisher()
+
+
+@functools.cache
+def lifecycle_service():
+    from shared.services.lifecycle import LifecycleService
+
+    return LifecycleService(
+        ledger=ledger(),
+        catalog_source=config_store(),
+        notifier=provisioning_requests(),
+        events=event_publisher(),
+        clock=clock(),
     )
 
 
@@ -103,7 +121,7 @@ def public_links():
     from shared.links import PublicLinks
 
     settings = get_settings()
-    return PublicLinks(settings.public_api_base_url, settings.website_base_url, settings.terms_url, protector())
+    return PublicLinks(settings.public_api_base_url, settings.citizen_site_url, settings.terms_url, protector())
 
 
 def compose_mail(kind, booking, counter, topic, links):
@@ -131,6 +149,6 @@ def reset() -> None:
     """Forget every built object, so the next call reads the settings again (tests, seeding)."""
     for built in (
         table_service, protector, config_store, ledger, provisioning_requests, booking_service,
-        mailer, meeting_provider, public_links, provisioning_service,
+        mailer, meeting_provider, public_links, provisioning_service, lifecycle_service,
     ):
         built.cache_clear()

@@ -7,15 +7,20 @@ from datetime import timezone
 import azure.functions as func
 
 from shared.domain.calendar import to_local
-from shared.domain.model import Booking, Catalog, PersonalData
+from shared.domain.model import Booking, BookingStatus, Catalog, PersonalData
 from shared.domain.residence import Residence
 from shared.masking import mask_email, mask_name, mask_phone
 from shared.schemas import (
+    AgendaItemOut,
+    AgendaOut,
+    AppointmentOut,
     BookingBody,
     BookingOut,
     BookingSummaryOut,
+    ClientOut,
     OfficeOut,
     PostcodeOut,
+    SignalsOut,
     SlotOut,
     SlotsOut,
     SlotsParams,
@@ -123,3 +128,67 @@ def summary_view(booking: Booking, catalog: Catalog) -> BookingSummaryOut:
 def manage_token(req: func.HttpRequest) -> str | None:
     """The manage token travels in the X-Manage-Token header, or as ?token= from a mail link."""
     return req.headers.get("X-Manage-Token") or req.params.get("token")
+
+
+def _iso(moment) -> str | None:
+    return iso_brussels(moment) if moment else None
+
+
+def signals_view(booking: Booking) -> SignalsOut:
+    return SignalsOut(
+        client_seen_at=_iso(booking.client_seen_at),
+        agent_seen_at=_iso(booking.agent_seen_at),
+        identity_verified_at=_iso(booking.identity_verified_at),
+    )
+
+
+def appointment_view(booking: Booking) -> AppointmentOut:
+    return AppointmentOut(
+        reference=booking.reference,
+        status=booking.status.value,
+        status_reason=booking.status_reason,
+        outcome=booking.outcome,
+        start=iso_brussels(booking.start),
+        end=iso_brussels(booking.end),
+        sequence=booking.sequence,
+        signals=signals_view(booking),
+    )
+
+
+def _client_view(booking: Booking) -> ClientOut | None:
+    """The name for the identity check; contact details only while the agency must call the client back."""
+    personal = booking.personal
+    if personal is None:
+        return None
+    must_contact = booking.status is BookingStatus.TO_RESCHEDULE
+    return ClientOut(
+        first_name=personal.first_name,
+        last_name=personal.last_name,
+        email=personal.email if must_contact else None,
+        phone=personal.phone if must_contact else None,
+    )
+
+
+def agenda_view(counter_id: str, day, bookings: list[Booking]) -> AgendaOut:
+    return AgendaOut(
+        counter=counter_id,
+        date=day,
+        appointments=[
+            AgendaItemOut(
+                reference=b.reference,
+                start=iso_brussels(b.start),
+                end=iso_brussels(b.end),
+                status=b.status.value,
+                status_reason=b.status_reason,
+                outcome=b.outcome,
+                channel=b.channel,
+                language=b.language,
+                topic=b.topic_id,
+                agent=b.agent_id,
+                provisioning=b.provisioning.value,
+                signals=signals_view(b),
+                client=_client_view(b),
+            )
+            for b in bookings
+        ],
+    )

@@ -22,6 +22,9 @@ STATUS_BY_ERROR: dict[type[errors.BookingError], int] = {
     errors.IdempotencyKeyReused: 422,
     errors.BookingNotFound: 404,
     errors.PostcodeNotFound: 404,
+    errors.AppointmentStarted: 409,
+    errors.AppointmentClosed: 409,
+    errors.ConcurrentChange: 409,
 }
 
 _BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

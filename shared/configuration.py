@@ -133,12 +133,14 @@ class PolicyConfig(_Model):
     min_lead_minutes: int = Field(default=240, ge=0, le=60 * 24 * 30)
     horizon_days: int = Field(default=30, ge=1, le=365)
     closed_on: ListOfDates = []
+    reminder_hours: int = Field(default=24, ge=0, le=24 * 14, description="0 sends no reminder")
 
     def to_domain(self) -> BookingPolicy:
         return BookingPolicy(
             min_lead=timedelta(minutes=self.min_lead_minutes),
             horizon=timedelta(days=self.horizon_days),
             closed_on=frozenset(self.closed_on),
+            reminder_lead=timedelta(hours=self.reminder_hours) if self.reminder_hours else None,
         )
 
 

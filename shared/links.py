@@ -12,14 +12,15 @@ from shared.services.provisioning import BookingLinks
 class PublicLinks:
     """Builds links from the public base URLs.
 
-    The join link goes through our own /api/join endpoint, which redirects to the current meeting,
-    so an old mail never points at a moved or deleted meeting. The manage link carries the token in
+    The join link goes through our own /api/join endpoint, which records that the client opened it
+    and redirects to the current meeting. It carries the booking's sequence, so a link from a mail
+    about an older time shows that the appointment moved. The manage link carries the token in
     the URL fragment, which browsers do not send to servers, so it stays out of access logs.
     """
 
-    def __init__(self, api_base_url: str, website_base_url: str, terms_url: str, protector: PersonalDataProtector):
+    def __init__(self, api_base_url: str, site_url: str, terms_url: str, protector: PersonalDataProtector):
         self._api = api_base_url.rstrip("/")
-        self._website = website_base_url.rstrip("/")
+        self._site = site_url.rstrip("/")
         self._terms_url = terms_url
         self._protector = protector
 
@@ -27,6 +28,7 @@ class PublicLinks:
         token = self._protector.manage_token(booking.reference)
         join_url = None
         if booking.channel is Channel.VIDEO:
-            join_url = f"{self._api}/api/join/{booking.reference}?{urlencode({'token': token})}"
-        manage_url = f"{self._website}/manage#{urlencode({'reference': booking.reference, 'token': token})}"
+            query = urlencode({"token": token, "v": booking.sequence})
+            join_url = f"{self._api}/api/join/{booking.reference}?{query}"
+        manage_url = f"{self._site}/manage#{urlencode({'reference': booking.reference, 'token': token})}"
         return BookingLinks(join_url=join_url, manage_url=manage_url, terms_url=self._terms_url)

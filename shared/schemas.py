@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.domain.calendar import BRUSSELS, exists_in_brussels, has_brussels_offset
+from shared.domain.lifecycle import Outcome
 from shared.domain.model import Channel, Language
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -203,3 +205,114 @@ class ErrorOut(BaseModel):
     field: str | None
     message: str
     messages: dict[str, str]
+
+
+# --- the appointment lifecycle ------------------------------------------------------------------
+
+
+class AgencyReason(StrEnum):
+    TECHNICAL_PROBLEM = "technical_problem"
+    AGENT_ABSENT = "agent_absent"
+    AGENT_LATE = "agent_late"
+    CLIENT_REQUEST = "client_request"
+    OTHER = "other"
+
+
+class AgentSignal(StrEnum):
+    AGENT_JOINED = "agent_joined"
+    CLIENT_PRESENT = "client_present"
+    IDENTITY_VERIFIED = "identity_verified"
+
+
+AgentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$", description="The agent's id or object id")]
+Start = Annotated[datetime, AfterValidator(_brussels_start)]
+
+
+class RescheduleBody(_Request):
+    """POST /api/bookings/{reference}/reschedule (client, with the manage token)."""
+
+    start: Start
+
+
+class SignalBody(_Request):
+    """POST /api/appointments/{reference}/signals (agent tools, Power Automate)."""
+
+    signal: AgentSignal
+    agent_id: AgentId | None = None
+
+
+class EndBody(_Request):
+    """POST /api/appointments/{reference}/end."""
+
+    outcome: Outcome
+    agent_id: AgentId | None = None
+
+
+class AgencyCancelBody(_Request):
+    """POST /api/appointments/{reference}/cancel."""
+
+    reason: AgencyReason
+    agent_id: AgentId | None = None
+
+
+class AgencyRescheduleBody(_Request):
+    """POST /api/appointments/{reference}/reschedule."""
+
+    start: Start
+    reason: AgencyReason
+    agent_id: AgentId | None = None
+
+
+class AgendaParams(_Request):
+    """GET /api/agenda query parameters."""
+
+    day: date = Field(alias="date")
+    counter: Identifier
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SignalsOut(BaseModel):
+    client_seen_at: str | None
+    agent_seen_at: str | None
+    identity_verified_at: str | None
+
+
+class ClientOut(BaseModel):
+    first_name: str
+    last_name: str
+    email: str | None = Field(default=None, description="Only while the agency must contact the client")
+    phone: str | None = Field(default=None, description="Only while the agency must contact the client")
+
+
+class AgendaItemOut(BaseModel):
+    reference: str
+    start: str
+    end: str
+    status: str
+    status_reason: str | None
+    outcome: str | None
+    channel: Channel
+    language: Language
+    topic: str
+    agent: str
+    provisioning: str
+    signals: SignalsOut
+    client: ClientOut | None
+
+
+class AgendaOut(BaseModel):
+    counter: str
+    date: date
+    appointments: list[AgendaItemOut]
+
+
+class AppointmentOut(BaseModel):
+    reference: str
+    status: str
+    status_reason: str | None
+    outcome: str | None
+    start: str
+    end: str
+    sequence: int
+    signals: SignalsOut

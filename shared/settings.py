@@ -52,10 +52,9 @@ class Settings(BaseSettings):
     table_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9]{0,20}$")
     personal_data_key: str | None = None
     public_api_base_url: str = "http://127.0.0.1:7071"
-    website_base_url: str = "http://127.0.0.1:7071/local/site"
+    citizen_site_url: str = "http://127.0.0.1:7071/local/site"
     terms_version: str = "2026-01"
     terms_url: str = "https://www.hvw.fgov.be/videoloket/terms"
-    cors_allowed_origins: str = ""
     config_cache_seconds: int = Field(default=60, ge=0, le=3600)
     max_request_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
     outbox_dir: Path = Path(".local/outbox")
@@ -66,6 +65,12 @@ class Settings(BaseSettings):
     @field_validator("personal_data_key")
     @classmethod
     def _check_key_length(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("@Microsoft.KeyVault("):
+            # The platform leaves the reference text in place when it cannot resolve it.
+            raise ValueError(
+                "PERSONAL_DATA_KEY is an unresolved Key Vault reference: check that the secret exists "
+                "and that the app's identity has the Key Vault Secrets User role"
+            )
         if value is not None and len(base64.b64decode(value, validate=True)) != 32:
             raise ValueError("PERSONAL_DATA_KEY must be 32 bytes, base64-encoded")
         return value
@@ -79,10 +84,6 @@ class Settings(BaseSettings):
                 raise ValueError("set AzureWebJobsStorage or AzureWebJobsStorage__tableServiceUri")
         return self
 
-    @property
-    def allowed_origins(self) -> frozenset[str]:
-        return frozenset(origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip())
-
     def personal_data_key_bytes(self) -> bytes:
         """Return the 32-byte key; locally, generate one once under .local/ when none is set."""
         if self.personal_data_key:
@@ -94,6 +95,64 @@ class Settings(BaseSettings):
             LOCAL_KEY_FILE.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             os.chmod(LOCAL_KEY_FILE, 0o600)
         return base64.b64decode(LOCAL_KEY_FILE.read_text().strip())
+
+    # --- Outgoing webhooks (shared/adapters/webhooks.py, functions/webhooks.py) ---
+    # WEBHOOK_URLS: comma-separated receiver URLs, stored normalized; read them with webhook_url_list().
+    webhook_urls: str = ""
+    # The HMAC-SHA256 key, as UTF-8 text. Required in production when WEBHOOK_URLS is set; locally a
+    # generated one under .local/ is used when it is missing.
+    webhook_secret: str | None = Field(default=None, repr=False)
+    webhook_queue: str = Field(default="webhooks", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    # Applies to each phase of one POST (connect, write, read), in seconds.
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _check_webhook_urls(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        urls: list[str] = []
+        for position, url in enumerate((part.strip() for part in value.split(",")), start=1):
+            if not url:
+                continue
+            # Error messages name the position and host only: a Power Automate URL contains its access signature.
+            parts = urlsplit(url)
+            try:
+                parts.port
+            except ValueError:
+                raise ValueError(f"WEBHOOK_URLS entry {position} has an invalid port") from None
+            local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+            if not ((parts.scheme == "https" and parts.hostname) or local):
+                raise ValueError(
+                    f"WEBHOOK_URLS entry {position} (host {parts.hostname or 'missing'}) is invalid: "
+                    "use an https URL; http is allowed only for 127.0.0.1 and localhost"
+                )
+            if url not in urls:
+                urls.append(url)
+        return ",".join(urls)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # an app setting that exists but is empty counts as missing
+        if len(value) < 32:
+            raise ValueError(
+                "WEBHOOK_SECRET must be at least 32 characters; generate one with "
+                "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _require_webhook_secret(self) -> "Settings":
+        if self.app_env is Environment.PRODUCTION and self.webhook_urls and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URLS is set and APP_ENV=production")
+        return self
+
+    def webhook_url_list(self) -> tuple[str, ...]:
+        """Return the configured webhook receiver URLs, without duplicates, in their configured order."""
+        return tuple(url for url in self.webhook_urls.split(",") if url)
 
 
 @functools.cache

@@ -87,6 +87,7 @@ def policy_entity(policy: PolicyConfig) -> dict:
         "MinLeadMinutes": policy.min_lead_minutes,
         "HorizonDays": policy.horizon_days,
         "ClosedOn": _join(policy.closed_on),
+        "ReminderHours": policy.reminder_hours,
     }
 
 
@@ -122,6 +123,7 @@ def entity_to_policy(entity: dict) -> PolicyConfig:
         min_lead_minutes=entity.get("MinLeadMinutes", 240),
         horizon_days=entity.get("HorizonDays", 30),
         closed_on=entity.get("ClosedOn", ""),
+        reminder_hours=entity.get("ReminderHours", 24),
     )
 
 

@@ -16,7 +16,11 @@ class ProvisioningRequests:
         self._checked = False
 
     def request_provisioning(self, reference: str) -> None:
-        self.send({"reference": reference})
+        self.send({"reference": reference, "event": "booked"})
+
+    def notify(self, reference: str, event: str, sequence: int) -> None:
+        """Ask for the mail (and meeting change) that follows a booking event such as "cancelled"."""
+        self.send({"reference": reference, "event": event, "sequence": sequence})
 
     def send(self, message: dict, delay_seconds: int | None = None) -> None:
         from azure.core.exceptions import ResourceExistsError

@@ -86,3 +86,20 @@ class BookingNotFound(BookingError):
 class IdempotencyKeyReused(BookingError):
     code = "idempotency_key_reused"
     message = "This Idempotency-Key was already used for another booking request. Use a new key."
+
+
+class AppointmentStarted(BookingError):
+    code = "appointment_started"
+    message = (
+        "The appointment has already started, so it can no longer be changed online. Contact us by phone."
+    )
+
+
+class AppointmentClosed(BookingError):
+    code = "appointment_closed"
+    message = "This appointment was cancelled or has ended, so it can no longer be changed."
+
+
+class ConcurrentChange(BookingError):
+    code = "concurrent_change"
+    message = "This appointment is being changed by someone else at the same time. Try again in a moment."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -102,6 +102,7 @@ class BookingPolicy:
     min_lead: timedelta = timedelta(hours=4)
     horizon: timedelta = timedelta(days=30)
     closed_on: frozenset[date] = frozenset()
+    reminder_lead: timedelta | None = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,12 @@ class Booking:
     join_url: str | None = None
     meeting_id: str | None = None
     sequence: int = 0
-    events: list[str] = field(default_factory=list)
+    client_seen_at: datetime | None = None
+    agent_seen_at: datetime | None = None
+    identity_verified_at: datetime | None = None
+    outcome: str | None = None
+    reminder_sent: bool = False
+    next_check_at: datetime | None = None  # when the sweep must look at it next (reminder, 10-minute rules)
 
     def replace(self, **changes) -> "Booking":
         return dataclasses.replace(self, **changes)

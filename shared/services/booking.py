@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from shared.domain import errors
 from shared.domain.calendar import to_local
+from shared.domain.lifecycle import Actor, Event, next_check
 from shared.domain.model import Booking, Catalog, Channel, Counter, Language, PersonalData, Slot
 from shared.domain.residence import Residence
 from shared.domain.slots import agents_for, bookable_window, is_offered, offered_slots
@@ -18,11 +19,13 @@ from shared.postcodes import PostcodeDirectory
 from shared.ports import Clock
 from shared.protection import PersonalDataProtector, hash_manage_token, manage_token_matches
 from shared.services.ports import (
+    AuditRecord,
     BookingLedger,
     CatalogSource,
     Claims,
     IdempotentReplay,
     PersonClaimed,
+    EventPublisher,
     ProvisioningQueue,
     SeatTaken,
     UnexplainedConflict,
@@ -89,6 +92,7 @@ class BookingService:
         provisioning: ProvisioningQueue,
         clock: Clock,
         terms_version: str,
+        events: EventPublisher,
     ) -> None:
         self._catalog_source = catalog_source
         self._ledger = ledger
@@ -97,6 +101,7 @@ class BookingService:
         self._provisioning = provisioning
         self._clock = clock
         self._terms_version = terms_version
+        self._events = events
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -170,12 +175,12 @@ class BookingService:
             idempotency=self._protector.lookup_key(idempotency_key) if idempotency_key else None,
             fingerprint=self._fingerprint(request),
         )
-        result = self._claim_seat(request, counter, language, eligible, claims, now)
+        result = self._claim_seat(request, counter, language, eligible, claims, now, catalog.policy)
         if not result.replayed:
             self._request_provisioning(result.booking.reference)
         return result
 
-    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now) -> BookingResult:
+    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, catalog_policy) -> BookingResult:
         # Each round reads the seats of the slot once and tries one free agent. A lost race only
         # costs another round; the number of rounds is bounded by the number of agents.
         for _ in range(len(eligible) + 3):
@@ -198,8 +203,10 @@ class BookingService:
                 created_at=now,
                 manage_token_hash=hash_manage_token(self._protector.manage_token(reference)),
             )
+            booking = booking.replace(next_check_at=next_check(booking, catalog_policy.reminder_lead))
+            audit = AuditRecord(now, Actor.CLIENT.value, None, None, booking.status.value, "booked")
             try:
-                self._ledger.create(booking, claims)
+                self._ledger.create(booking, claims, audit)
             except (SeatTaken, UnexplainedConflict):
                 continue
             except IdempotentReplay as replay:
@@ -210,6 +217,7 @@ class BookingService:
                 claims = Claims(claims.person, claims.idempotency, claims.fingerprint, claim.etag)
                 continue
             logger.info("booked %s", reference, extra={"reference": reference, "counter": counter.id})
+            self._events.publish(Event.BOOKED, booking, now)
             return BookingResult(booking, self._protector.manage_token(reference))
         raise errors.SlotTaken(field="start")
 

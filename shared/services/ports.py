@@ -48,12 +48,36 @@ class Claims:
     replace_person_etag: str | None = None
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One state change. Holds ids only, never personal data."""
+
+    at: datetime
+    actor: str
+    actor_id: str | None
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
 class CatalogSource(Protocol):
     def catalog(self) -> Catalog: ...
 
 
 class ProvisioningQueue(Protocol):
     def request_provisioning(self, reference: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Announces appointment events to outside receivers (outgoing webhooks)."""
+
+    def publish(self, event: str, booking: Booking, occurred_at: datetime, details: dict | None = None) -> None: ...
+
+
+class Notifier(Protocol):
+    """Asks for a mail about a booking event, sent later from a queue."""
+
+    def notify(self, reference: str, event: str, sequence: int) -> None: ...
 
 
 class BookingLedger(Protocol):

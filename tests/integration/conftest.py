@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import uuid
+
 import pytest
 
 from functions import dependencies
+from shared.settings import get_settings
 from shared.domain.calendar import BRUSSELS
 from tests import catalogs
 from tests.api import SettableClock
@@ -16,7 +19,10 @@ MONDAY_MORNING = datetime(2027, 3, 22, 9, 0, tzinfo=BRUSSELS)
 
 
 @pytest.fixture
-def clock(app_settings):
+def clock(app_settings, monkeypatch):
+    monkeypatch.setenv("PROVISIONING_QUEUE", "p" + uuid.uuid4().hex[:12])
+    monkeypatch.setenv("RULES_SCHEDULE", "0 */1 * * * *")
+    get_settings.cache_clear()
     clock = SettableClock(MONDAY_MORNING)
     dependencies.use_clock(clock)
     yield clock
@@ -45,3 +51,26 @@ def ledger_rows(configure):
         return list(table.list_entities())
 
     return read
+
+
+@pytest.fixture
+def queued_mails(configure):
+    """Return the (reference, event) pairs waiting on the provisioning queue, and take them off it."""
+    import base64
+    import json
+
+    requests = dependencies.provisioning_requests()
+    requests.send({"reference": "probe", "event": "probe"})  # creates the queue
+
+    def take() -> list[tuple[str, str]]:
+        messages = list(requests._queue.receive_messages(messages_per_page=32, visibility_timeout=1))
+        taken = []
+        for message in messages:
+            body = json.loads(base64.b64decode(message.content))
+            requests._queue.delete_message(message)
+            if body["event"] != "probe":
+                taken.append((body["reference"], body["event"]))
+        return taken
+
+    take()
+    return take
