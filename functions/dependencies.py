@@ -102,18 +102,50 @@ def lifecycle_service():
 
 @functools.cache
 def mailer():
-    settings = get_settings()
-    from shared.adapters.outbox import OutboxMailer
+    """The Mailer of MAILER (Graph, or the local outbox), recorded in the mail log so each mail goes out once."""
+    from shared.adapters.mail_log import RecordedMailer
+    from shared.settings import MailerKind
 
-    # NOTE: the Graph mailer is selected by MAILER=graph once its adapter exists.
-    return OutboxMailer(settings.outbox_dir)
+    settings = get_settings()
+    if settings.mailer is MailerKind.GRAPH:
+        from shared.adapters.graph.mail import GraphMailer
+
+        sender = GraphMailer(graph_api(), settings.graph_mailbox, settings.graph_mail_concurrency)
+    else:
+        from shared.adapters.outbox import OutboxMailer
+
+        sender = OutboxMailer(settings.outbox_dir)
+    return RecordedMailer(mail_log(), sender)
 
 
 @functools.cache
 def meeting_provider():
+    """The MeetingProvider of MEETING_PROVIDER: Teams meetings through Graph, or local join links."""
+    from shared.settings import MeetingProviderKind
+
+    settings = get_settings()
+    if settings.meeting_provider is MeetingProviderKind.GRAPH:
+        from shared.adapters.graph.meetings import GraphMeetingProvider, MeetingOptions
+
+        options = MeetingOptions(
+            lobby_bypass_scope=settings.graph_lobby_bypass_scope.value,
+            allowed_presenters=settings.graph_allowed_presenters.value,
+            meeting_chat=settings.graph_meeting_chat.value,
+            announce_entry_exit=settings.graph_announce_entry_exit,
+            attendee_camera=settings.graph_attendee_camera,
+            attendee_microphone=settings.graph_attendee_microphone,
+        )
+        return GraphMeetingProvider(
+            graph_api(),
+            config_store(),
+            default_organizer=settings.graph_organizer_user_id,
+            options=options,
+            subject_prefix=settings.graph_meeting_subject_prefix,
+            virtual_appointment_links=settings.graph_virtual_appointment_links,
+        )
     from shared.adapters.local_meetings import LocalMeetingProvider
 
-    return LocalMeetingProvider(get_settings().public_api_base_url)
+    return LocalMeetingProvider(settings.public_api_base_url)
 
 
 @functools.cache
@@ -132,8 +164,10 @@ def compose_mail(kind, booking, counter, topic, links):
 
 @functools.cache
 def provisioning_service():
-    from shared.services.provisioning import ProvisioningService
+    from shared.mail.compose import MAIL_KINDS
+    from shared.services.provisioning import ProvisioningService, RetryPolicy
 
+    settings = get_settings()
     return ProvisioningService(
         ledger=ledger(),
         catalog_source=config_store(),
@@ -142,6 +176,14 @@ def provisioning_service():
         links=public_links(),
         compose=compose_mail,
         clock=clock(),
+        retry_queue=provisioning_requests(),
+        policy=RetryPolicy(
+            max_attempts=settings.provisioning_max_attempts,
+            base_delay=settings.provisioning_retry_base_seconds,
+            max_delay=settings.provisioning_retry_max_seconds,
+            max_inline_wait=settings.provisioning_max_inline_wait_seconds,
+        ),
+        mail_kinds=frozenset(MAIL_KINDS),
     )
 
 
@@ -150,5 +192,52 @@ def reset() -> None:
     for built in (
         table_service, protector, config_store, ledger, provisioning_requests, booking_service,
         mailer, meeting_provider, public_links, provisioning_service, lifecycle_service,
+        webhook_queue, webhook_publisher, webhook_delivery, graph_api, mail_log,
     ):
         built.cache_clear()
+
+
+@functools.cache
+def webhook_queue():
+    from shared.adapters.storage import queue_client
+    from shared.adapters.webhooks import WebhookQueue
+
+    settings = get_settings()
+    return WebhookQueue(queue_client(settings, settings.webhook_queue))
+
+
+@functools.cache
+def webhook_publisher():
+    from shared.adapters.webhooks import WebhookPublisher
+
+    return WebhookPublisher(webhook_queue(), get_settings().webhook_url_list())
+
+
+@functools.cache
+def webhook_delivery():
+    from shared.adapters.webhooks import WebhookDelivery, load_secret
+
+    settings = get_settings()
+    return WebhookDelivery(
+        queue=webhook_queue(),
+        secret=load_secret(settings),
+        urls=settings.webhook_url_list(),
+        max_attempts=settings.webhook_max_attempts,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        clock=clock(),
+    )
+
+
+@functools.cache
+def graph_api():
+    """The Microsoft Graph client; msgraph and azure.identity load on its first request."""
+    from shared.adapters.graph.client import GraphApi, GraphConnection
+
+    return GraphApi(GraphConnection.from_settings(get_settings()))
+
+
+@functools.cache
+def mail_log():
+    from shared.adapters.mail_log import MailLog
+
+    return MailLog(_table("maillog"), clock())

@@ -11,6 +11,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.domain import errors
+from shared.msgids import N_
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +31,17 @@ STATUS_BY_ERROR: dict[type[errors.BookingError], int] = {
 _BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 _GENERIC_MESSAGES = {
-    "missing": "This field is required.",
-    "office_required": "This field is required.",
-    "extra_forbidden": "This field is not allowed: {field}.",
-    "office_not_allowed": "This field is not allowed: {field}.",
-    "string_too_long": "This value is too long. The maximum is {limit} characters.",
+    "missing": N_("This field is required."),
+    "office_required": N_("This field is required."),
+    "extra_forbidden": N_("This field is not allowed: {field}."),
+    "office_not_allowed": N_("This field is not allowed: {field}."),
+    "string_too_long": N_("This value is too long. The maximum is {limit} characters."),
 }
-_WRONG_TYPE = "This value has the wrong type. Expected: {expected}."
-_INVALID_DATE = "This date is not valid. Use the form YYYY-MM-DD."
-_INVALID_CHOICE = "This value is not one of the allowed values: {expected}."
+_WRONG_TYPE = N_("This value has the wrong type. Expected: {expected}.")
+_INVALID_DATE = N_("This date is not valid. Use the form YYYY-MM-DD.")
+_INVALID_CHOICE = N_("This value is not one of the allowed values: {expected}.")
+_TOO_LARGE = N_("The request body is too large. The maximum is {limit} bytes.")
+_NOT_JSON = N_("The request body is not valid JSON.")
 
 
 class RequestRejected(Exception):
@@ -72,14 +75,14 @@ def read_json(req: func.HttpRequest, max_bytes: int) -> dict:
     body = req.get_body() or b""
     if len(body) > max_bytes:
         raise RequestRejected(
-            413, [errors.InvalidField(None, "The request body is too large. The maximum is {limit} bytes.", limit=max_bytes)]
+            413, [errors.InvalidField(None, _TOO_LARGE, limit=max_bytes)]
         )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict):
-        raise RequestRejected(400, [errors.InvalidField(None, "The request body is not valid JSON.")])
+        raise RequestRejected(400, [errors.InvalidField(None, _NOT_JSON)])
     return data
 
 
@@ -125,8 +128,9 @@ _OWN_CODES = {
 
 
 def _expected(kind: str, context: dict) -> str:
+    """The expected form, as a technical token (a pattern or a JSON type) that needs no translation."""
     if "pattern" in context:
-        return "a value of the form " + str(context["pattern"])
+        return str(context["pattern"])
     return kind.removesuffix("_type")
 
 

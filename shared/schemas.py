@@ -16,18 +16,19 @@ from pydantic_core import PydanticCustomError
 from shared.domain.calendar import BRUSSELS, exists_in_brussels, has_brussels_offset
 from shared.domain.lifecycle import Outcome
 from shared.domain.model import Channel, Language
+from shared.msgids import N_
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
-INVALID_CHARACTERS = "This value contains characters that are not allowed."
-INVALID_NATIONAL_NUMBER = "This national number is not valid. Check the 11 digits on your identity card."
-INVALID_EMAIL = "This e-mail address is not valid. Check it and try again."
-INVALID_PHONE = "This phone number is not valid. Give a Belgian number or an international number starting with +."
-INVALID_START = (
+INVALID_CHARACTERS = N_("This value contains characters that are not allowed.")
+INVALID_NATIONAL_NUMBER = N_("This national number is not valid. Check the 11 digits on your identity card.")
+INVALID_EMAIL = N_("This e-mail address is not valid. Check it and try again.")
+INVALID_PHONE = N_("This phone number is not valid. Give a Belgian number or an international number starting with +.")
+INVALID_START = N_(
     "This time is not valid. Give a date and time with the Brussels offset, for example 2027-03-30T09:00:00+02:00."
 )
-START_IN_GAP = "This time does not exist in Brussels because of the change to summer time. Choose another time."
+START_IN_GAP = N_("This time does not exist in Brussels because of the change to summer time. Choose another time.")
 
 
 def _fail(code: str, msgid: str) -> PydanticCustomError:
@@ -115,9 +116,9 @@ class BookingBody(_Request):
     @model_validator(mode="after")
     def _office_matches_channel(self) -> "BookingBody":
         if self.channel is Channel.OFFICE and self.office is None:
-            raise _fail("office_required", "This field is required.")
+            raise _fail("office_required", N_("This field is required."))
         if self.channel is Channel.VIDEO and self.office is not None:
-            raise _fail("office_not_allowed", "This field is not allowed: {field}.")
+            raise _fail("office_not_allowed", N_("This field is not allowed: {field}."))
         return self
 
 
@@ -137,7 +138,7 @@ class SlotsParams(_Request):
     @model_validator(mode="after")
     def _office_matches_channel(self) -> "SlotsParams":
         if self.channel is Channel.OFFICE and self.office is None:
-            raise _fail("office_required", "This field is required.")
+            raise _fail("office_required", N_("This field is required."))
         return self
 
 

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
@@ -29,6 +29,37 @@ class MailerKind(StrEnum):
 class MeetingProviderKind(StrEnum):
     LOCAL = "local"
     GRAPH = "graph"
+
+
+# --- Microsoft Graph: value sets of the GRAPH_* settings -----------------------------------------
+
+
+class GraphCredentialKind(StrEnum):
+    MANAGED_IDENTITY = "managed_identity"
+    CLIENT_SECRET = "client_secret"
+    CERTIFICATE = "certificate"
+
+
+class LobbyBypassScope(StrEnum):
+    """Who skips the lobby (Graph lobbyBypassScope). Each choice makes anonymous guests wait."""
+
+    ORGANIZER = "organizer"
+    ORGANIZATION = "organization"
+    ORGANIZATION_EXCLUDING_GUESTS = "organizationExcludingGuests"
+    INVITED = "invited"
+
+
+class AllowedPresenters(StrEnum):
+    ORGANIZER = "organizer"
+    ORGANIZATION = "organization"
+
+
+class MeetingChatMode(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    LIMITED = "limited"  # chat only while the meeting runs
+
+# --- end of Microsoft Graph value sets ------------------------------------------------------------
 
 
 class Settings(BaseSettings):
@@ -61,6 +92,36 @@ class Settings(BaseSettings):
     mailer: MailerKind = MailerKind.OUTBOX
     meeting_provider: MeetingProviderKind = MeetingProviderKind.LOCAL
     provisioning_queue: str = "provisioning"
+
+    # --- Microsoft Graph (Teams meetings, mail) and provisioning retries --------------------------
+    # Used when MAILER=graph or MEETING_PROVIDER=graph; docs/graph-admin.md explains each one.
+    graph_credential: GraphCredentialKind = GraphCredentialKind.MANAGED_IDENTITY
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: SecretStr | None = None
+    graph_client_certificate_path: Path | None = None  # PEM with the private key and the certificate
+    graph_client_certificate_password: SecretStr | None = None
+    graph_managed_identity_client_id: str | None = None  # user-assigned identity; default AzureWebJobsStorage__clientId
+    graph_authority_host: str = "https://login.microsoftonline.com"
+    graph_authority_ca_file: Path | None = None  # extra CA certificates for the token endpoint (tests)
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    graph_organizer_user_id: str | None = None  # object id of the organizer for agents without graph_user_id
+    graph_mailbox: str | None = None  # the shared mailbox that sends, such as videoloket@hvw.be
+    graph_mail_concurrency: int = Field(default=4, ge=1, le=4)  # Exchange allows 4 per app and mailbox
+    graph_virtual_appointment_links: bool = False  # join links that open in a mobile browser
+    graph_meeting_subject_prefix: str = Field(default="Videoloket", max_length=100)
+    graph_lobby_bypass_scope: LobbyBypassScope = LobbyBypassScope.ORGANIZATION
+    graph_allowed_presenters: AllowedPresenters = AllowedPresenters.ORGANIZER
+    graph_meeting_chat: MeetingChatMode = MeetingChatMode.LIMITED
+    graph_announce_entry_exit: bool = True
+    graph_attendee_camera: bool = True  # the identity check needs the citizen's camera
+    graph_attendee_microphone: bool = True
+    provisioning_max_attempts: int = Field(default=6, ge=1, le=50)
+    provisioning_retry_base_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    provisioning_retry_max_seconds: float = Field(default=3600.0, ge=0, le=604_800)
+    provisioning_max_inline_wait_seconds: float = Field(default=60.0, ge=0, le=300)
+    # --- end of Microsoft Graph ---------------------------------------------------------------------
 
     @field_validator("personal_data_key")
     @classmethod

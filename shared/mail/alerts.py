@@ -25,7 +25,7 @@ ALERT_KINDS = {
 
 # The status_reason values that leave a booking to be rescheduled by the agency, with their labels.
 RESCHEDULE_REASONS = {
-    Reason.AGENT_LATE.value: N_("Late start on our side"),
+    Reason.AGENT_LATE.value: N_("Call not started on time"),
     Outcome.TECHNICAL_PROBLEM.value: N_("Technical problem"),
 }
 
@@ -103,7 +103,7 @@ def _check_team_address(to: str) -> None:
 def _alert_context(
     booking: Booking, counter: Counter, topic: Topic, language: str, reason_label: str
 ) -> dict[str, Any]:
-    # Only booking facts, never booking.personal: a template that asks for a name fails to render.
+    # Only booking facts and never booking.personal. StrictUndefined makes a template that uses a name fail.
     return {
         "reference": booking.reference,
         "counter": require_single_line("counter name", name_in(counter.names, language, f"counter {counter.id}")),

@@ -70,7 +70,7 @@ MAIL_KINDS = {
         method="CANCEL",
         needs_join_url=False,
     ),
-    # The subject and the invitation give the new time: the caller composes it after the move.
+    # The caller composes this mail from the booking after the move, so subject and invitation show the new time.
     "rescheduled": MailKind(
         template="rescheduled",
         subject=N_("Your appointment has been moved to {date} at {time}"),
@@ -234,8 +234,8 @@ def compose_agent_late(
 ) -> OutgoingMail:
     """Compose the apology for an appointment the agency could not hold, with METHOD:CANCEL.
 
-    A booking whose status_reason is "technical_problem" gets the technical-problem wording;
-    any other reason gets the late-start wording.
+    A booking whose status_reason is "technical_problem" gets the technical-problem wording.
+    Any other reason, agent_late included, gets the late-start wording.
     """
     return compose("agent_late", booking, counter, topic, links, organizer=organizer, now=now)
 

@@ -180,30 +180,18 @@ class BookingService:
             self._request_provisioning(result.booking.reference)
         return result
 
-    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, catalog_policy) -> BookingResult:
-        # Each round reads the seats of the slot once and tries one free agent. A lost race only
-        # costs another round; the number of rounds is bounded by the number of agents.
-        for _ in range(len(eligible) + 3):
-            taken = {agent for start, agent in self._ledger.taken_seats(counter.id, request.start, request.start)}
-            free = [agent for agent in eligible if agent.id not in taken]
+    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, policy) -> BookingResult:
+        # The first round tries a random eligible agent without reading the slot, which is right for
+        # most bookings. After a lost race each round reads the slot's seats once and tries a free
+        # agent; the number of rounds is bounded by the number of agents.
+        free = list(eligible)
+        for attempt in range(len(eligible) + 3):
+            if attempt:
+                taken = {agent for _, agent in self._ledger.taken_seats(counter.id, request.start, request.start)}
+                free = [agent for agent in eligible if agent.id not in taken]
             if not free:
                 raise errors.SlotTaken(field="start")
-            reference = new_reference()
-            booking = Booking(
-                reference=reference,
-                counter_id=counter.id,
-                channel=request.channel,
-                topic_id=request.topic_id,
-                language=language,
-                start=request.start,
-                end=request.start + counter.slot_length,
-                agent_id=random.choice(free).id,
-                personal=request.personal,
-                terms_version=request.accepted_terms_version,
-                created_at=now,
-                manage_token_hash=hash_manage_token(self._protector.manage_token(reference)),
-            )
-            booking = booking.replace(next_check_at=next_check(booking, catalog_policy.reminder_lead))
+            booking = self._new_booking(request, counter, language, random.choice(free).id, now, policy)
             audit = AuditRecord(now, Actor.CLIENT.value, None, None, booking.status.value, "booked")
             try:
                 self._ledger.create(booking, claims, audit)
@@ -216,10 +204,28 @@ class BookingService:
                     raise errors.AlreadyBooked(field="national_number") from None
                 claims = Claims(claims.person, claims.idempotency, claims.fingerprint, claim.etag)
                 continue
-            logger.info("booked %s", reference, extra={"reference": reference, "counter": counter.id})
+            logger.info("booked %s", booking.reference, extra={"reference": booking.reference, "counter": counter.id})
             self._events.publish(Event.BOOKED, booking, now)
-            return BookingResult(booking, self._protector.manage_token(reference))
+            return BookingResult(booking, self._protector.manage_token(booking.reference))
         raise errors.SlotTaken(field="start")
+
+    def _new_booking(self, request, counter, language, agent_id: str, now, policy) -> Booking:
+        reference = new_reference()
+        booking = Booking(
+            reference=reference,
+            counter_id=counter.id,
+            channel=request.channel,
+            topic_id=request.topic_id,
+            language=language,
+            start=request.start,
+            end=request.start + counter.slot_length,
+            agent_id=agent_id,
+            personal=request.personal,
+            terms_version=request.accepted_terms_version,
+            created_at=now,
+            manage_token_hash=hash_manage_token(self._protector.manage_token(reference)),
+        )
+        return booking.replace(next_check_at=next_check(booking, policy.reminder_lead))
 
     def _still_holds(self, claim: PersonClaimed, now: datetime) -> bool:
         """Tell whether the person's earlier appointment still counts: booked and not yet over."""

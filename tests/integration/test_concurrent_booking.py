@@ -28,7 +28,7 @@ def test_last_seats_go_to_exactly_three_of_twenty_parallel_bookings(configure, l
         results = list(pool.map(_book, range(1, 21)))
 
     assert Counter(results) == {(201, ""): 3, (409, "slot_taken"): 17}
-    assert _rows_by_kind(ledger_rows()) == {"booking": 3, "seat": 3, "person": 3, "due": 3}
+    assert _rows_by_kind(ledger_rows()) == {"booking": 3, "seat": 3, "person": 3, "due": 3, "agenda": 3, "audit": 3}
 
 
 def _book_in_process(environment: dict, clock_iso: str, serials: list[int]) -> list[tuple[int, str]]:
@@ -54,4 +54,4 @@ def test_parallel_instances_never_overbook(configure, ledger_rows, clock):
         results = [result for future in futures for result in future.result(timeout=120)]
 
     assert Counter(results) == {(201, ""): 5, (409, "slot_taken"): 19}
-    assert _rows_by_kind(ledger_rows()) == {"booking": 5, "seat": 5, "person": 5, "due": 5}
+    assert _rows_by_kind(ledger_rows()) == {"booking": 5, "seat": 5, "person": 5, "due": 5, "agenda": 5, "audit": 5}

@@ -244,6 +244,7 @@ def test_token_of_another_booking_cannot_cancel(configure, clock):
 def test_three_reschedules_leave_one_live_join_link(configure, clock, queued_mails):
     created = book()
     reference, token = created["reference"], created["manage_token"]
+    queued_mails()
     for start in ("2027-03-23T10:00:00+01:00", "2027-03-24T09:00:00+01:00", "2027-03-25T11:00:00+01:00"):
         response = manage(reference, token, "reschedule", {"start": start})
         assert response.status == 200, response.json()

@@ -1,0 +1,1 @@
+"""Helpers for the tests: Azurite for the session, the local host in a subprocess, bounded waits."""
