@@ -48,15 +48,15 @@ def report(name: str, value: float | int, unit: str) -> None:
         print(f"{name}: {value} {unit}", flush=True)
 
 
-def counting_policy():
-    """Return an azure-core pipeline policy that counts the HTTP requests a client sends."""
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
+def counting_transport():
+    """Return an HTTP transport that counts the requests sent through it (Table requests here)."""
+    from azure.core.pipeline.transport import RequestsTransport
 
-    class CountingPolicy(SansIOHTTPPolicy):
-        def __init__(self) -> None:
-            self.requests = 0
+    class CountingTransport(RequestsTransport):
+        requests = 0
 
-        def on_request(self, request) -> None:
-            self.requests += 1
+        def send(self, request, **kwargs):
+            CountingTransport.requests += 1
+            return super().send(request, **kwargs)
 
-    return CountingPolicy()
+    return CountingTransport()

@@ -101,6 +101,15 @@ def lifecycle_service():
 
 
 @functools.cache
+def retention_service():
+    from datetime import timedelta
+
+    from shared.services.retention import RetentionService
+
+    return RetentionService(ledger(), clock(), timedelta(days=get_settings().retention_days))
+
+
+@functools.cache
 def mailer():
     """The Mailer of MAILER (Graph, or the local outbox), recorded in the mail log so each mail goes out once."""
     from shared.adapters.mail_log import RecordedMailer
@@ -191,7 +200,7 @@ def reset() -> None:
     """Forget every built object, so the next call reads the settings again (tests, seeding)."""
     for built in (
         table_service, protector, config_store, ledger, provisioning_requests, booking_service,
-        mailer, meeting_provider, public_links, provisioning_service, lifecycle_service,
+        mailer, meeting_provider, public_links, provisioning_service, lifecycle_service, retention_service,
         webhook_queue, webhook_publisher, webhook_delivery, graph_api, mail_log,
     ):
         built.cache_clear()

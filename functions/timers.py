@@ -22,3 +22,10 @@ def enforce_rules(timer: func.TimerRequest) -> None:
         "rules sweep: %d due, %d changed%s", report.looked_at, len(report.changed), " (late run)" if timer.past_due else "",
         extra={"due": report.looked_at, "changed": len(report.changed), "past_due": timer.past_due},
     )
+
+
+@bp.function_name("purge_personal_data")
+@bp.timer_trigger(arg_name="timer", schedule="%PURGE_SCHEDULE%", run_on_startup=False, use_monitor=True)
+def purge_personal_data(timer: func.TimerRequest) -> None:
+    """Delete personal data past the retention period. Idempotent; logs counts only."""
+    dependencies.retention_service().purge()

@@ -65,7 +65,9 @@ class MeetingChatMode(StrEnum):
 class Settings(BaseSettings):
     """Every setting the code reads. Names match the app settings in infra/main.bicep."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     app_env: Environment = Environment.LOCAL
     storage_connection: str | None = Field(
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     mailer: MailerKind = MailerKind.OUTBOX
     meeting_provider: MeetingProviderKind = MeetingProviderKind.LOCAL
     provisioning_queue: str = "provisioning"
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Days after the appointment's end")
 
     # --- Microsoft Graph (Teams meetings, mail) and provisioning retries --------------------------
     # Used when MAILER=graph or MEETING_PROVIDER=graph; docs/graph-admin.md explains each one.
@@ -160,8 +163,8 @@ class Settings(BaseSettings):
     # --- Outgoing webhooks (shared/adapters/webhooks.py, functions/webhooks.py) ---
     # WEBHOOK_URLS: comma-separated receiver URLs, stored normalized; read them with webhook_url_list().
     webhook_urls: str = ""
-    # The HMAC-SHA256 key, as UTF-8 text. Required in production when WEBHOOK_URLS is set; locally a
-    # generated one under .local/ is used when it is missing.
+    # The HMAC-SHA256 key, as UTF-8 text. Required in production when WEBHOOK_URLS is set. Locally, a
+    # key generated under .local/ is used when it is missing.
     webhook_secret: str | None = Field(default=None, repr=False)
     webhook_queue: str = Field(default="webhooks", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
@@ -177,7 +180,8 @@ class Settings(BaseSettings):
         for position, url in enumerate((part.strip() for part in value.split(",")), start=1):
             if not url:
                 continue
-            # Error messages name the position and host only: a Power Automate URL contains its access signature.
+            # Error messages name the position and host only, because a Power Automate URL contains its
+            # access signature.
             parts = urlsplit(url)
             try:
                 parts.port

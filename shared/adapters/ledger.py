@@ -274,6 +274,24 @@ class Ledger:
         except (ResourceNotFoundError, ResourceModifiedError):
             pass
 
+    def ended_with_personal_data(self, cutoff: datetime) -> list[tuple[Booking, str]]:
+        """Return the bookings that ended before `cutoff` and still hold personal data.
+
+        NOTE: the service filters the partition's booking rows server-side, which reads every
+        booking once a day. An index row per booking would make this proportional to the purged
+        ones, at the cost of one more row in every booking transaction.
+        """
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge 'booking|' and RowKey lt 'booking|~' and End lt @cutoff and Purged eq false",
+            parameters={"pk": PARTITION, "cutoff": cutoff},
+        )
+        return [(self._to_booking(row), row.metadata["etag"]) for row in rows]
+
+    def purge(self, booking: Booking, etag: str) -> None:
+        """Remove the personal data of a booking and the national-number claim; keep the rest."""
+        self.release_person(booking)
+        self.change(booking, booking.replace(personal=None), etag)
+
     def remove_due(self, check_at: datetime, reference: str) -> None:
         """Delete a sweep row that no longer matches its booking."""
         from azure.core.exceptions import ResourceNotFoundError
@@ -346,6 +364,8 @@ class Ledger:
         ):
             if moment is not None:
                 entity[name] = moment
+        # Purged is always written, because a filter on a missing property matches nothing.
+        entity["Purged"] = booking.personal is None
         if booking.personal is not None:
             entity["PersonalData"] = self._protector.seal(booking.personal, booking.reference)
         return entity

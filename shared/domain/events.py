@@ -1,7 +1,7 @@
 """Outgoing webhook events: the JSON body of an appointment event and its HMAC-SHA256 signature.
 
-Pure functions without I/O. The delivery adapter signs every attempt with the time of that attempt;
-receivers check it with verify_signature() or the same steps in their own language.
+Pure functions without I/O. The delivery adapter signs every attempt with the time of that attempt,
+and receivers check it with verify_signature() or the same steps in their own language.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def encode_body(payload: dict) -> bytes:
     """Serialize a payload to the UTF-8 JSON bytes that are signed and sent unchanged on every attempt."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(body) > MAX_BODY_BYTES:
-        raise ValueError(f"webhook body is {len(body)} bytes, more than the maximum of {MAX_BODY_BYTES}: shorten the details")
+        raise ValueError(
+            f"webhook body is {len(body)} bytes, more than the maximum of {MAX_BODY_BYTES}: shorten the details"
+        )
     return body
 
 
@@ -93,7 +95,7 @@ def verify_signature(
     now: datetime,
     tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> bool:
-    """Tell whether `header` signs `body` at `timestamp` with `secret`, and `timestamp` lies within `tolerance` of `now`.
+    """Tell whether `header` signs `body` at `timestamp` with `secret`, within `tolerance` of `now`.
 
     `timestamp` and `header` are the raw X-Videoloket-Timestamp and X-Videoloket-Signature values and
     `body` the raw request bytes. A missing or malformed value gives False; nothing here raises.
@@ -127,7 +129,9 @@ def _checked_details(details: dict | None) -> dict:
         if not isinstance(key, str):
             raise ValueError(f"webhook detail key {key!r} is not a string")
         if not isinstance(value, _DETAIL_TYPES):
-            raise ValueError(f"webhook detail {key!r} is a {type(value).__name__}: use a string, number, boolean or None")
+            raise ValueError(
+                f"webhook detail {key!r} is a {type(value).__name__}: use a string, number, boolean or None"
+            )
     return dict(details)
 
 

@@ -53,19 +53,38 @@ def offered_slots(
     now: datetime,
     taken: set[tuple[datetime, str]],
 ) -> list[Slot]:
-    """List the slots with at least one free seat. `taken` holds (start, agent id) of claimed seats."""
+    """List the slots with at least one free seat. `taken` holds (start, agent id) of claimed seats.
+
+    This runs for every slot of a 30-day query, so who works a given weekday and wall-clock slot
+    is worked out once and reused for every week.
+    """
     earliest, latest = bookable_window(catalog.policy, now)
+    speakers = [agent for agent in catalog.agents_of(counter.id) if language in agent.languages]
+    length = counter.slot_length
+    taken_at: dict[datetime, set[str]] = {}
+    for start, agent_id in taken:
+        taken_at.setdefault(start, set()).add(agent_id)
+    working_at: dict[tuple, frozenset[str]] = {}
     slots = []
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         if not is_open_on(counter, catalog.policy, day):
             continue
+        weekday = WEEKDAYS[day.weekday()]
+        absent = {agent.id for agent in speakers if day in agent.absent_on}
         for start in slot_starts(counter, day):
             if not earliest <= start <= latest:
                 continue
-            free = [a for a in agents_for(catalog, counter, language, start) if (start, a.id) not in taken]
+            key = (weekday, to_local(start).time(), to_local(start + length).time())
+            if key not in working_at:
+                working_at[key] = frozenset(
+                    agent.id
+                    for agent in speakers
+                    if any(r.covers(key[1], key[2]) for r in agent.schedule.get(weekday, ()))
+                )
+            free = len(working_at[key] - absent - taken_at.get(start, set()))
             if free:
-                slots.append(Slot(counter.id, start, start + counter.slot_length, available=len(free)))
+                slots.append(Slot(counter.id, start, start + length, available=free))
     return slots
 
 

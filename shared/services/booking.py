@@ -175,12 +175,25 @@ class BookingService:
             idempotency=self._protector.lookup_key(idempotency_key) if idempotency_key else None,
             fingerprint=self._fingerprint(request),
         )
-        result = self._claim_seat(request, counter, language, eligible, claims, now, catalog.policy)
-        if not result.replayed:
-            self._request_provisioning(result.booking.reference)
+        reference = new_reference()
+        pending = self._provisioning.announce_booking(reference)
+        try:
+            result = self._claim_seat(request, counter, language, eligible, claims, now, catalog.policy, reference)
+        except BaseException:
+            pending.withdraw()
+            raise
+        if result.replayed or result.booking.reference != reference:
+            pending.withdraw()
+            if not result.replayed:
+                self._request_provisioning(result.booking.reference)
+            return result
+        try:
+            pending.confirm()
+        except Exception:
+            self._request_provisioning(reference)
         return result
 
-    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, policy) -> BookingResult:
+    def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, policy, reference) -> BookingResult:
         # The first round tries a random eligible agent without reading the slot, which is right for
         # most bookings. After a lost race each round reads the slot's seats once and tries a free
         # agent; the number of rounds is bounded by the number of agents.
@@ -191,11 +204,14 @@ class BookingService:
                 free = [agent for agent in eligible if agent.id not in taken]
             if not free:
                 raise errors.SlotTaken(field="start")
-            booking = self._new_booking(request, counter, language, random.choice(free).id, now, policy)
+            booking = self._new_booking(reference, request, counter, language, random.choice(free).id, now, policy)
             audit = AuditRecord(now, Actor.CLIENT.value, None, None, booking.status.value, "booked")
             try:
                 self._ledger.create(booking, claims, audit)
-            except (SeatTaken, UnexplainedConflict):
+            except SeatTaken:
+                continue
+            except UnexplainedConflict:
+                reference = new_reference()  # most likely a reference that exists already
                 continue
             except IdempotentReplay as replay:
                 return self._replay(replay, claims)
@@ -209,8 +225,7 @@ class BookingService:
             return BookingResult(booking, self._protector.manage_token(booking.reference))
         raise errors.SlotTaken(field="start")
 
-    def _new_booking(self, request, counter, language, agent_id: str, now, policy) -> Booking:
-        reference = new_reference()
+    def _new_booking(self, reference, request, counter, language, agent_id: str, now, policy) -> Booking:
         booking = Booking(
             reference=reference,
             counter_id=counter.id,

@@ -64,8 +64,16 @@ class CatalogSource(Protocol):
     def catalog(self) -> Catalog: ...
 
 
+class PendingRequest(Protocol):
+    def confirm(self) -> None: ...
+
+    def withdraw(self) -> None: ...
+
+
 class ProvisioningQueue(Protocol):
     def request_provisioning(self, reference: str) -> None: ...
+
+    def announce_booking(self, reference: str) -> PendingRequest: ...
 
 
 class EventPublisher(Protocol):
