@@ -5,10 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions import dependencies
-from functions.views import agenda_view, appointment_view
 from functions.web import handle_errors, json_response, query_params, read_json, validate
-from shared.domain.lifecycle import Actor, Signal
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -16,13 +13,15 @@ _KEY = func.AuthLevel.FUNCTION
 
 
 def _body(req: func.HttpRequest, model):
-    return validate(model, read_json(req, get_settings().max_request_bytes))
+    return validate(model, read_json(req, dependencies.get_settings().max_request_bytes))
 
 
 @bp.function_name("record_signal")
 @bp.route(route="appointments/{reference}/signals", methods=["POST"], auth_level=_KEY)
 @handle_errors
 def record_signal(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import appointment_view
+    from shared.domain.lifecycle import Signal
     from shared.schemas import SignalBody
 
     body = _body(req, SignalBody)
@@ -36,6 +35,7 @@ def record_signal(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="appointments/{reference}/end", methods=["POST"], auth_level=_KEY)
 @handle_errors
 def end_appointment(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import appointment_view
     from shared.schemas import EndBody
 
     body = _body(req, EndBody)
@@ -47,6 +47,8 @@ def end_appointment(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="appointments/{reference}/cancel", methods=["POST"], auth_level=_KEY)
 @handle_errors
 def cancel_appointment(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import appointment_view
+    from shared.domain.lifecycle import Actor
     from shared.schemas import AgencyCancelBody
 
     body = _body(req, AgencyCancelBody)
@@ -60,6 +62,8 @@ def cancel_appointment(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="appointments/{reference}/reschedule", methods=["POST"], auth_level=_KEY)
 @handle_errors
 def reschedule_appointment(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import appointment_view
+    from shared.domain.lifecycle import Actor
     from shared.schemas import AgencyRescheduleBody
 
     body = _body(req, AgencyRescheduleBody)
@@ -73,6 +77,7 @@ def reschedule_appointment(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="agenda", methods=["GET"], auth_level=_KEY)
 @handle_errors
 def get_agenda(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import agenda_view
     from shared.schemas import AgendaParams
 
     params = validate(AgendaParams, query_params(req))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from shared.settings import get_settings
+
+def get_settings():
+    """The app settings (imported here on first use: pydantic-settings is slow to import)."""
+    from shared.settings import get_settings as load
+
+    return load()
 
 
 @functools.cache

@@ -10,10 +10,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions import dependencies
-from functions.views import manage_token
 from functions.web import handle_errors
-from shared.domain.lifecycle import Signal
-from shared.domain.model import BookingStatus
 
 bp = func.Blueprint()
 
@@ -31,6 +28,10 @@ def _page(kind: str, booking, status: int = 200) -> func.HttpResponse:
 @bp.route(route="join/{reference}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @handle_errors
 def join_meeting(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.views import manage_token
+    from shared.domain.lifecycle import Signal
+    from shared.domain.model import BookingStatus
+
     lifecycle = dependencies.lifecycle_service()
     booking = lifecycle.owner_booking(req.route_params.get("reference", ""), manage_token(req))
     version = req.params.get("v", "")

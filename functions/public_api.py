@@ -7,7 +7,6 @@ import azure.functions as func
 from functions import dependencies
 from functions.web import handle_errors, json_response, query_params, read_json, validate
 from shared.domain import errors
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -65,7 +64,7 @@ def create_booking(req: func.HttpRequest) -> func.HttpResponse:
     from functions.views import booking_request, created_view
     from shared.schemas import BookingBody
 
-    body = validate(BookingBody, read_json(req, get_settings().max_request_bytes))
+    body = validate(BookingBody, read_json(req, dependencies.get_settings().max_request_bytes))
     key = req.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise errors.InvalidField("Idempotency-Key", "This value is too long. The maximum is {limit} characters.", limit=200)

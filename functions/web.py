@@ -8,7 +8,6 @@ import logging
 from typing import Any, Callable
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
 
 from shared.domain import errors
 from shared.msgids import N_
@@ -54,6 +53,8 @@ class RequestRejected(Exception):
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    from pydantic import BaseModel
+
     if isinstance(body, BaseModel):
         payload = body.model_dump_json()
     else:
@@ -65,6 +66,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def _encode(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"cannot encode {type(value).__name__}")
@@ -92,7 +95,10 @@ def query_params(req: func.HttpRequest) -> dict:
     return {key: value for key, value in req.params.items() if key not in ("lang", "code")}
 
 
-def validate(model: type[BaseModel], data: dict) -> Any:
+def validate(model, data: dict) -> Any:
+    """Return `model` validated from `data`, or raise RequestRejected listing every invalid field."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as error:

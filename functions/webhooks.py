@@ -12,7 +12,6 @@ import logging
 import azure.functions as func
 
 from functions import dependencies
-from shared.adapters.webhooks import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +21,8 @@ bp = func.Blueprint()
 @bp.function_name("deliver_webhook")
 @bp.queue_trigger(arg_name="message", queue_name="%WEBHOOK_QUEUE%", connection="AzureWebJobsStorage")
 def deliver_webhook(message: func.QueueMessage) -> None:
+    from shared.adapters.webhooks import Delivery
+
     try:
         delivery = Delivery.from_message(message.get_body())
     except ValueError as error:
