@@ -13,6 +13,14 @@ def get_settings():
 
 
 @functools.cache
+def telemetry() -> bool:
+    """Configure logging and, where configured, the export to Application Insights; once per process."""
+    from shared.telemetry import configure_logging
+
+    return configure_logging()
+
+
+@functools.cache
 def table_service():
     from shared.adapters.storage import table_service as build
 
@@ -34,6 +42,7 @@ def protector():
 
 @functools.cache
 def config_store():
+    telemetry()
     from shared.adapters.config_store import ConfigStore
 
     return ConfigStore(_table("config"), get_settings().config_cache_seconds)
@@ -73,6 +82,7 @@ def use_clock(new_clock) -> None:
 
 @functools.cache
 def booking_service():
+    telemetry()
     from shared.postcodes import directory
     from shared.services.booking import BookingService
 
@@ -94,6 +104,7 @@ def event_publisher():
 
 @functools.cache
 def lifecycle_service():
+    telemetry()
     from shared.services.lifecycle import LifecycleService
 
     return LifecycleService(
@@ -116,7 +127,7 @@ def retention_service():
 
 @functools.cache
 def mailer():
-    """The Mailer of MAILER (Graph, or the local outbox), recorded in the mail log so each mail goes out once."""
+    """Build the Mailer that MAILER selects (Graph, or the local outbox), behind the mail log that sends each mail once."""
     from shared.adapters.mail_log import RecordedMailer
     from shared.settings import MailerKind
 
@@ -134,7 +145,7 @@ def mailer():
 
 @functools.cache
 def meeting_provider():
-    """The MeetingProvider of MEETING_PROVIDER: Teams meetings through Graph, or local join links."""
+    """Build the MeetingProvider that MEETING_PROVIDER selects: Teams meetings through Graph, or local join links."""
     from shared.settings import MeetingProviderKind
 
     settings = get_settings()
@@ -178,6 +189,7 @@ def compose_mail(kind, booking, counter, topic, links):
 
 @functools.cache
 def provisioning_service():
+    telemetry()
     from shared.mail.compose import MAIL_KINDS
     from shared.services.provisioning import ProvisioningService, RetryPolicy
 
@@ -229,6 +241,7 @@ def webhook_publisher():
 
 @functools.cache
 def webhook_delivery():
+    telemetry()
     from shared.adapters.webhooks import WebhookDelivery, load_secret
 
     settings = get_settings()
@@ -244,7 +257,7 @@ def webhook_delivery():
 
 @functools.cache
 def graph_api():
-    """The Microsoft Graph client; msgraph and azure.identity load on its first request."""
+    """Build the Microsoft Graph client. msgraph and azure.identity load on its first request."""
     from shared.adapters.graph.client import GraphApi, GraphConnection
 
     return GraphApi(GraphConnection.from_settings(get_settings()))

@@ -66,6 +66,12 @@ class LifecycleService:
 
     def _decide_and_store(self, reference: str, decide: Decision, signal: tuple[datetime, str] | None = None) -> Booking:
         """Run `decide` on the current booking and store its result; on a lost race, reload and decide again."""
+        return self._decide_and_store_from(reference, decide, signal)[1]
+
+    def _decide_and_store_from(
+        self, reference: str, decide: Decision, signal: tuple[datetime, str] | None = None
+    ) -> tuple[Booking, Booking]:
+        """Like _decide_and_store, but return the booking as read and as stored."""
         for _ in range(MAX_RACES):
             booking, etag = self._load(reference)
             now = self._clock.now()
@@ -73,7 +79,7 @@ class LifecycleService:
             if decided is None:
                 if signal:
                     self._ledger.add_signal(reference, *signal)
-                return booking
+                return booking, booking
             transition = decided if isinstance(decided, Transition) else None
             after = transition.booking if transition else decided
             after = after.replace(next_check_at=self._next_check(after))
@@ -91,7 +97,7 @@ class LifecycleService:
                 self._announce(dataclasses.replace(transition, booking=after), now)
             if after.reminder_sent and not booking.reminder_sent:
                 self._notify(reference, "reminder", after.sequence)
-            return after
+            return booking, after
         # NOTE: reached only when every attempt lost a race, i.e. under sustained writes to one booking.
         raise errors.ConcurrentChange(field="reference")
 
@@ -141,12 +147,14 @@ class LifecycleService:
         for check_at, reference in self._ledger.due_until(now):
             report.looked_at += 1
             try:
-                before = self._ledger.get(reference)
-                after = self._decide_and_store(reference, self._due_work)
+                before, after = self._decide_and_store_from(reference, self._due_work)
             except errors.BookingNotFound:
                 self._ledger.remove_due(check_at, reference)
                 continue
-            if before and (before[0].status, before[0].reminder_sent) != (after.status, after.reminder_sent):
+            except Exception:  # one broken appointment must not stop the others; its row stays due
+                logger.exception("sweep failed on %s", reference, extra={"reference": reference})
+                continue
+            if (before.status, before.reminder_sent) != (after.status, after.reminder_sent):
                 report.changed.append((reference, after.status_reason or "reminder"))
             if after.next_check_at != check_at:
                 self._ledger.remove_due(check_at, reference)  # a leftover row from an older schedule
