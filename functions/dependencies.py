@@ -6,7 +6,7 @@ import functools
 
 
 def get_settings():
-    """The app settings (imported here on first use: pydantic-settings is slow to import)."""
+    """Return the app settings. The import waits for the first call, because pydantic-settings is slow to import."""
     from shared.settings import get_settings as load
 
     return load()

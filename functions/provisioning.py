@@ -7,8 +7,8 @@ Message contract (JSON, one booking event per message):
 - reference: the booking reference (required).
 - event: what happened; "booked" when omitted. The service also handles "rescheduled",
   "cancelled", and mail events such as "reminder" (see shared/services/provisioning.py).
-- attempt: 1 for the first delivery; the service puts the message back with attempt + 1 and a
-  delay after a failed step, and gives up after PROVISIONING_MAX_ATTEMPTS.
+- attempt: 1 for the first delivery. After a failed step the service puts the message back with
+  attempt + 1 and a delay. It gives up after PROVISIONING_MAX_ATTEMPTS.
 - sequence (optional): the booking's sequence at the event; an older one is skipped.
 Other fields are kept when the message is put back. ProvisioningRequest validates the message.
 

@@ -44,7 +44,7 @@ _NOT_JSON = N_("The request body is not valid JSON.")
 
 
 class RequestRejected(Exception):
-    """A request that fails before the domain sees it: too large, not JSON, invalid fields."""
+    """A request rejected before it reaches the services: too large, not JSON, or with invalid fields."""
 
     def __init__(self, status: int, problems: list[errors.BookingError]) -> None:
         super().__init__(status)
@@ -134,7 +134,7 @@ _OWN_CODES = {
 
 
 def _expected(kind: str, context: dict) -> str:
-    """The expected form, as a technical token (a pattern or a JSON type) that needs no translation."""
+    """Return the expected form as a technical token (a pattern or a JSON type) that needs no translation."""
     if "pattern" in context:
         return str(context["pattern"])
     return kind.removesuffix("_type")

@@ -41,7 +41,7 @@ class GraphCredentialKind(StrEnum):
 
 
 class LobbyBypassScope(StrEnum):
-    """Who skips the lobby (Graph lobbyBypassScope). Each choice makes anonymous guests wait."""
+    """The participants who skip the lobby (Graph lobbyBypassScope). Anonymous guests wait with each value."""
 
     ORGANIZER = "organizer"
     ORGANIZATION = "organization"
@@ -98,7 +98,8 @@ class Settings(BaseSettings):
 
     # --- Microsoft Graph (Teams meetings, mail) and provisioning retries --------------------------
     # Used when MAILER=graph or MEETING_PROVIDER=graph; docs/graph-admin.md explains each one.
-    graph_credential: GraphCredentialKind = GraphCredentialKind.MANAGED_IDENTITY
+    # Unset: client_secret when GRAPH_CLIENT_SECRET is set, certificate when a certificate path is, else managed_identity.
+    graph_credential: GraphCredentialKind | None = None
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
     graph_client_secret: SecretStr | None = None

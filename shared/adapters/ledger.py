@@ -203,7 +203,7 @@ class Ledger:
             raise SeatTaken()
 
     def update(self, booking: Booking, etag: str) -> str:
-        """Replace the booking row if nobody changed it since `etag`; return the new ETag.
+        """Replace the booking row unless it changed since `etag`, and return the new ETag.
         Use `change` instead when the seat, the schedule or the status changes."""
         return self.change(booking, booking, etag)
 

@@ -53,7 +53,7 @@ def offered_slots(
     now: datetime,
     taken: set[tuple[datetime, str]],
 ) -> list[Slot]:
-    """List the slots with at least one free seat. `taken` holds (start, agent id) of claimed seats.
+    """List the slots with at least one free seat. `taken` contains (start, agent id) of claimed seats.
 
     This runs for every slot of a 30-day query, so who works a given weekday and wall-clock slot
     is worked out once and reused for every week.

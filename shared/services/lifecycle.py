@@ -2,8 +2,8 @@
 reminder and the 10-minute rules, changes by the client or the agency, and the agenda.
 
 The HTTP endpoints and the timer call the same functions here. Every change is an ETag-guarded
-transaction; a lost race reloads the booking and decides again, so a repeated or overlapping
-call changes nothing twice and asks for no second mail.
+transaction. A lost race reloads the booking and decides again, so a repeated or overlapping
+call changes nothing twice and queues no second mail.
 """
 
 from __future__ import annotations
@@ -128,15 +128,16 @@ class LifecycleService:
 
     # --- presence signals ------------------------------------------------------------------
 
-    def record(self, reference: str, signal: Signal, actor_id: str | None = None) -> Booking:
-        """Store a presence signal with the current time. Repeating a signal changes nothing."""
+    def record(self, reference: str, signal: Signal, actor_id: str | None = None, at: datetime | None = None) -> Booking:
+        """Store a presence signal at `at` (when it happened; now if not given). Repeating a signal
+        changes nothing, and an earlier time replaces a later one, so the order of arrival does not matter."""
+        seen_at = min(at, self._clock.now()) if at else self._clock.now()
 
         def decide(booking: Booking, now: datetime):
-            return record_signal(booking, signal, now)
+            return record_signal(booking, signal, seen_at)
 
-        now = self._clock.now()
         logger.info("signal %s on %s", signal.value, reference, extra={"reference": reference, "signal": signal.value})
-        return self._decide_and_store(reference, decide, signal=(now, signal.value))
+        return self._decide_and_store(reference, decide, signal=(seen_at, signal.value))
 
     # --- the sweep (timer) -----------------------------------------------------------------
 

@@ -47,13 +47,14 @@ EVENT_MAILS = {BOOKED: "confirmation"}
 
 MAX_RACES = 4
 MAX_INLINE_RETRIES = 3
-MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600  # the longest visibility timeout Azure Queue Storage accepts
+MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600  # the maximum visibility timeout of Azure Queue Storage
 
 
 class StepFailed(Exception):
     """A side effect failed, and a later attempt may succeed.
 
-    `retry_after` is the wait in seconds that the remote service asked for (HTTP Retry-After), or None.
+    `retry_after` is the wait in seconds before the next try: what the remote service asked for
+    (HTTP Retry-After), 0 when the next try may follow at once, or None to back off through the queue.
     """
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
@@ -70,7 +71,7 @@ class MailInProgress(StepFailed):
 
 
 class MailOutcomeUnknown(Exception):
-    """A mail request ended without a definite answer, so the mail may have been sent.
+    """A mail request ended without a definite response, so the mail may have been sent.
 
     Such a mail is never resent automatically: an operator checks the mailbox's Sent Items.
     """
@@ -206,8 +207,8 @@ class ProvisioningService:
                     self._retry_later(request, failure)
                     return
                 logger.warning(
-                    "%s of %s asked to wait %.1f s (%s); waiting in process",
-                    request.event, request.reference, wait, failure,
+                    "%s of %s failed (%s); retrying in process in %.1f s",
+                    request.event, request.reference, failure, wait,
                     extra={"reference": request.reference, "provisioning_event": request.event},
                 )
                 await self._sleep(max(wait, 0.1))
@@ -230,7 +231,9 @@ class ProvisioningService:
         if request.attempt >= self._policy.max_attempts:
             self._give_up(request, failure)
             return
-        delay = self._policy.queue_delay(request.attempt, failure.retry_after, self._random_fraction())
+        # A zero Retry-After asked for an immediate retry, which already happened in process: back off now.
+        retry_after = failure.retry_after or None
+        delay = self._policy.queue_delay(request.attempt, retry_after, self._random_fraction())
         self._retry_queue.send(request.next_attempt().to_message(), delay_seconds=delay)
         logger.warning(
             "%s of %s failed on attempt %d of %d (%s); retried in %d s",
