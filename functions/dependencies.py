@@ -182,9 +182,29 @@ def public_links():
 
 
 def compose_mail(kind, booking, counter, topic, links):
-    from shared.mail.compose import MailLinks, compose
+    from shared.mail.compose import DEFAULT_ORGANIZER, MailLinks, compose
+    from shared.settings import MailerKind
 
-    return compose(kind, booking, counter, topic, MailLinks(links.join_url, links.manage_url, links.terms_url))
+    settings = get_settings()
+    organizer = settings.graph_mailbox if settings.mailer is MailerKind.GRAPH and settings.graph_mailbox else DEFAULT_ORGANIZER
+    mail_links = MailLinks(links.join_url, links.manage_url, links.terms_url, booking_url=settings.citizen_site_url)
+    return compose(kind, booking, counter, topic, mail_links, organizer=organizer)
+
+
+def team_alert():
+    """Return the composer of the agent-late alert to TEAM_ALERT_ADDRESS, or None when none is set."""
+    settings = get_settings()
+    if not settings.team_alert_address:
+        return None
+
+    def compose(booking, counter, topic):
+        from shared.mail.alerts import compose_agent_late_alert
+
+        return compose_agent_late_alert(
+            booking, counter, topic, to=settings.team_alert_address, language=settings.team_alert_language.value
+        )
+
+    return compose
 
 
 @functools.cache
@@ -210,6 +230,7 @@ def provisioning_service():
             max_inline_wait=settings.provisioning_max_inline_wait_seconds,
         ),
         mail_kinds=frozenset(MAIL_KINDS),
+        team_alert=team_alert(),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import timezone
 import azure.functions as func
 
 from shared.domain.calendar import to_local
-from shared.domain.model import Booking, BookingStatus, Catalog, PersonalData
+from shared.domain.model import Booking, BookingStatus, Catalog, PersonalData, Provisioning
 from shared.domain.residence import Residence
 from shared.masking import mask_email, mask_name, mask_phone
 from shared.schemas import (
@@ -156,11 +156,12 @@ def appointment_view(booking: Booking) -> AppointmentOut:
 
 
 def _client_view(booking: Booking) -> ClientOut | None:
-    """The name for the identity check; contact details only while the agency must call the client back."""
+    """The name for the identity check. Contact details only while the agency must call the client
+    back: after an agent-late case or a technical problem, or when the confirmation could not be sent."""
     personal = booking.personal
     if personal is None:
         return None
-    must_contact = booking.status is BookingStatus.TO_RESCHEDULE
+    must_contact = booking.status is BookingStatus.TO_RESCHEDULE or booking.provisioning is Provisioning.FAILED
     return ClientOut(
         first_name=personal.first_name,
         last_name=personal.last_name,

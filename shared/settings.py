@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.domain.model import Language
+
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
 LOCAL_KEY_FILE = Path(".local/personal-data.key")
 
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
     meeting_provider: MeetingProviderKind = MeetingProviderKind.LOCAL
     provisioning_queue: str = "provisioning"
     retention_days: int = Field(default=30, ge=1, le=3650, description="Days after the appointment's end")
+    team_alert_address: str | None = Field(default=None, description="Mailbox told of every agent-late case")
+    team_alert_language: Language = Language.DUTCH
 
     # --- Microsoft Graph (Teams meetings, mail) and provisioning retries --------------------------
     # Used when MAILER=graph or MEETING_PROVIDER=graph; docs/graph-admin.md explains each one.

@@ -262,7 +262,9 @@ class BookingService:
     def _request_provisioning(self, reference: str) -> None:
         try:
             self._provisioning.request_provisioning(reference)
-        except Exception:  # the booking is stored; the sweep asks again for pending ones
+        except Exception:
+            # NOTE: the booking then stays at provisioning "pending" with no message, and this log
+            # line is the operator's only trace, until a sweep re-queues pending bookings.
             logger.exception("could not queue provisioning of %s", reference, extra={"reference": reference})
 
     # --- the owner's view ------------------------------------------------------------------

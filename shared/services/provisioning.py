@@ -149,6 +149,9 @@ class RetryQueue(Protocol):
 
 
 Composer = Callable[[str, Booking, Counter, Topic, BookingLinks], OutgoingMail]
+# Composes the mail that tells the agency's team to call a citizen back (an agent-late case).
+TeamAlert = Callable[[Booking, Counter, Topic], OutgoingMail]
+AGENT_LATE = "agent_late"
 
 
 class ProvisioningService:
@@ -167,6 +170,7 @@ class ProvisioningService:
         mail_kinds: frozenset[str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random_fraction: Callable[[], float] = random.random,
+        team_alert: TeamAlert | None = None,
     ) -> None:
         self._ledger = ledger
         self._catalog_source = catalog_source
@@ -180,6 +184,7 @@ class ProvisioningService:
         self._mail_kinds = mail_kinds
         self._sleep = sleep
         self._random_fraction = random_fraction
+        self._team_alert = team_alert
 
     # --- the queue entry point -------------------------------------------------------------
 
@@ -335,8 +340,14 @@ class ProvisioningService:
 
     async def _notify(self, request: ProvisioningRequest) -> None:
         loaded = self._load_current(request)
-        if loaded is not None:
-            await self._send_mail(request.event, loaded[0])
+        if loaded is None:
+            return
+        await self._send_mail(request.event, loaded[0])
+        if request.event == AGENT_LATE and self._team_alert is not None:
+            booking = loaded[0]
+            catalog = self._catalog_source.catalog()
+            alert = self._team_alert(booking, catalog.counters[booking.counter_id], catalog.topics[booking.topic_id])
+            await self._mailer.send(alert)
 
     # --- steps -----------------------------------------------------------------------------
 

@@ -73,3 +73,28 @@ def test_summary_shows_provisioning_progress(configure):
     summary = call("get_booking", route={"reference": created["reference"]}, params={"token": created["manage_token"]}).json()
 
     assert summary["provisioning"] == "mail_sent"
+
+
+def test_agent_late_mails_the_client_and_the_team(configure, clock, monkeypatch):
+    from shared.services.provisioning import ProvisioningRequest
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("TEAM_ALERT_ADDRESS", "team@hvw.example")
+    get_settings.cache_clear()
+    dependencies.reset()
+    created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE)).json()
+    clock.advance(days=1, minutes=15)
+    dependencies.lifecycle_service().sweep()
+
+    request = ProvisioningRequest(reference=created["reference"], event="agent_late", sequence=0)
+    asyncio.run(dependencies.provisioning_service().handle(request))
+    asyncio.run(dependencies.provisioning_service().handle(request))
+
+    messages = [read_mail(path) for path in outbox_mails(dependencies.get_settings().outbox_dir)]
+    recipients = sorted(message["To"] for message in messages)
+    team_mail = next(message for message in messages if message["To"] == "team@hvw.example")
+    team_text = team_mail.get_body(preferencelist=("plain",)).get_content()
+    assert recipients == ["jan.peeters@example.be", "team@hvw.example"]
+    assert created["reference"] in team_text
+    assert "Peeters" not in team_text
+    assert "jan.peeters@example.be" not in team_text
