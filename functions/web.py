@@ -39,8 +39,6 @@ _GENERIC_MESSAGES = {
 _WRONG_TYPE = N_("This value has the wrong type. Expected: {expected}.")
 _INVALID_DATE = N_("This date is not valid. Use the form YYYY-MM-DD.")
 _INVALID_CHOICE = N_("This value is not one of the allowed values: {expected}.")
-_TOO_LARGE = N_("The request body is too large. The maximum is {limit} bytes.")
-_NOT_JSON = N_("The request body is not valid JSON.")
 
 
 class RequestRejected(Exception):
@@ -78,14 +76,14 @@ def read_json(req: func.HttpRequest, max_bytes: int) -> dict:
     body = req.get_body() or b""
     if len(body) > max_bytes:
         raise RequestRejected(
-            413, [errors.InvalidField(None, _TOO_LARGE, limit=max_bytes)]
+            413, [errors.BodyTooLarge(None, limit=max_bytes)]
         )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict):
-        raise RequestRejected(400, [errors.InvalidField(None, _NOT_JSON)])
+        raise RequestRejected(400, [errors.InvalidBody(None)])
     return data
 
 
@@ -123,7 +121,9 @@ def _problem(item: dict) -> errors.BookingError:
     if kind.startswith("date"):
         return errors.InvalidField(field, _INVALID_DATE)
     if kind == "enum":
-        return errors.InvalidField(field, _INVALID_CHOICE, expected=context.get("expected", ""))
+        # pydantic joins the last two values with an English "or"; a plain list reads in every language.
+        expected = str(context.get("expected", "")).replace(" or ", ", ")
+        return errors.InvalidField(field, _INVALID_CHOICE, expected=expected)
     return errors.InvalidField(field, _WRONG_TYPE, expected=_expected(kind, context))
 
 

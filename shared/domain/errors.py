@@ -27,6 +27,16 @@ class InvalidField(BookingError):
     code = "invalid_field"
 
 
+class InvalidBody(BookingError):
+    code = "invalid_body"
+    message = "The request body is not valid JSON."
+
+
+class BodyTooLarge(BookingError):
+    code = "body_too_large"
+    message = "The request body is too large. The maximum is {limit} bytes."
+
+
 class UnknownPostcode(BookingError):
     code = "unknown_postcode"
     message = "This postal code is not a Belgian postal code. Check the postal code of your residence."

@@ -57,6 +57,14 @@ def test_invalid_field_is_named(configure, ledger_rows, override, field):
     assert len(ledger_rows()) == before
 
 
+def test_choice_message_lists_values_without_english_words(configure):
+    response = book(booking_body(TUESDAY_NINE, channel="phone"))
+
+    messages = response.json()["messages"]
+    assert "'video', 'office'" in messages["nl"]
+    assert " or " not in messages["fr"]
+
+
 def test_every_invalid_field_is_listed(configure):
     response = book(booking_body(TUESDAY_NINE, email="x", phone="1", national_number="1"))
 
@@ -79,16 +87,16 @@ def test_unknown_field_is_rejected(configure):
 
 
 def test_body_that_is_not_json_is_rejected(configure):
-    assert_rejected(book(raw=b"{not json"), 400, "invalid_field", None)
-    assert_rejected(book(raw=b"[1, 2]"), 400, "invalid_field", None)
-    assert_rejected(book(raw=b"\xff\xfe"), 400, "invalid_field", None)
-    assert_rejected(book(raw=b""), 400, "invalid_field", None)
+    assert_rejected(book(raw=b"{not json"), 400, "invalid_body", None)
+    assert_rejected(book(raw=b"[1, 2]"), 400, "invalid_body", None)
+    assert_rejected(book(raw=b"\xff\xfe"), 400, "invalid_body", None)
+    assert_rejected(book(raw=b""), 400, "invalid_body", None)
 
 
 def test_oversized_body_is_rejected_with_413(configure):
     body = json.dumps({**booking_body(TUESDAY_NINE), "padding": "x" * 20_000}).encode()
 
-    assert_rejected(book(raw=body), 413, "invalid_field", None)
+    assert_rejected(book(raw=body), 413, "body_too_large", None)
 
 
 def test_terms_must_be_the_current_version(configure):
