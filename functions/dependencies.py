@@ -105,6 +105,8 @@ def event_publisher():
 @functools.cache
 def lifecycle_service():
     telemetry()
+    from datetime import timedelta
+
     from shared.services.lifecycle import LifecycleService
 
     return LifecycleService(
@@ -113,6 +115,7 @@ def lifecycle_service():
         notifier=provisioning_requests(),
         events=event_publisher(),
         clock=clock(),
+        settle=timedelta(seconds=get_settings().rules_settle_seconds),
     )
 
 
@@ -240,6 +243,8 @@ def reset() -> None:
         table_service, protector, config_store, ledger, provisioning_requests, booking_service,
         mailer, meeting_provider, public_links, provisioning_service, lifecycle_service, retention_service,
         webhook_queue, webhook_publisher, webhook_delivery, graph_api, mail_log,
+        notification_certificate, notification_queue, notification_reader, graph_subscriptions,
+        call_event_service, subscription_manager, attendance_reconciler,
     ):
         built.cache_clear()
 
@@ -289,3 +294,114 @@ def mail_log():
     from shared.adapters.mail_log import MailLog
 
     return MailLog(_table("maillog"), clock())
+
+
+# --- Graph call events (functions/graph_events.py, shared/services/call_events.py) ------------------
+
+
+@functools.cache
+def notification_certificate():
+    """Load the certificate that decrypts Graph's rich notifications, or None when none is configured."""
+    settings = get_settings()
+    if not settings.graph_notification_certificate_path:
+        return None
+    from shared.adapters.graph.subscriptions import NotificationCertificate
+
+    password = settings.graph_notification_certificate_password
+    return NotificationCertificate.from_pem_file(
+        settings.graph_notification_certificate_path,
+        password.get_secret_value() if password else None,
+        settings.graph_notification_certificate_id,
+    )
+
+
+@functools.cache
+def notification_queue():
+    from shared.adapters.graph.subscriptions import NotificationQueue
+    from shared.adapters.storage import queue_client
+
+    settings = get_settings()
+    return NotificationQueue(queue_client(settings, settings.graph_events_queue))
+
+
+@functools.cache
+def notification_reader():
+    from shared.adapters.graph.subscriptions import NotificationReader
+
+    return NotificationReader(notification_certificate())
+
+
+@functools.cache
+def graph_subscriptions():
+    """Build the client of Graph subscriptions. Raises GraphConfigurationError naming a missing or invalid setting."""
+    from urllib.parse import urlsplit
+
+    from shared.adapters.graph.errors import GraphConfigurationError
+    from shared.adapters.graph.subscriptions import GraphSubscriptions
+
+    settings = get_settings()
+    required = (
+        ("GRAPH_NOTIFICATION_URL", settings.graph_notification_url),
+        ("GRAPH_NOTIFICATION_CLIENT_STATE", settings.graph_notification_client_state),
+        ("GRAPH_NOTIFICATION_CERTIFICATE_PATH", settings.graph_notification_certificate_path),
+    )
+    for name, value in required:
+        if not value:
+            raise GraphConfigurationError("createSubscription", f"{name} is missing: GRAPH_CALL_EVENTS=true needs it")
+    client_state = settings.graph_notification_client_state.get_secret_value()
+    if len(client_state) > 128:
+        raise GraphConfigurationError(
+            "createSubscription", "GRAPH_NOTIFICATION_CLIENT_STATE is invalid: use at most 128 characters"
+        )
+    urls = {"GRAPH_NOTIFICATION_URL": settings.graph_notification_url.get_secret_value()}
+    if settings.graph_lifecycle_notification_url:
+        urls["GRAPH_LIFECYCLE_NOTIFICATION_URL"] = settings.graph_lifecycle_notification_url.get_secret_value()
+    for name, url in urls.items():
+        # Graph calls only https endpoints. The message leaves out the URL, because it contains the function key.
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise GraphConfigurationError(
+                "createSubscription", f"{name} is invalid: set the https URL of receive_graph_notification"
+            )
+    return GraphSubscriptions(
+        graph_api(),
+        settings.graph_beta_url(),
+        notification_url=urls["GRAPH_NOTIFICATION_URL"],
+        client_state=client_state,
+        certificate=notification_certificate(),
+        lifecycle_url=urls.get("GRAPH_LIFECYCLE_NOTIFICATION_URL"),
+    )
+
+
+@functools.cache
+def call_event_service():
+    telemetry()
+    from shared.services.call_events import CallEventService
+
+    return CallEventService(ledger(), lifecycle_service(), config_store(), graph_subscriptions())
+
+
+@functools.cache
+def subscription_manager():
+    telemetry()
+    from datetime import timedelta
+
+    from shared.services.call_events import SubscriptionManager
+
+    window = timedelta(hours=get_settings().graph_subscription_window_hours)
+    return SubscriptionManager(ledger(), config_store(), graph_subscriptions(), clock(), window)
+
+
+@functools.cache
+def attendance_reconciler():
+    telemetry()
+    from datetime import timedelta
+
+    from shared.adapters.graph.attendance import GraphAttendanceReports
+    from shared.services.call_events import AttendanceReconciler
+
+    settings = get_settings()
+    return AttendanceReconciler(
+        ledger(), config_store(), GraphAttendanceReports(graph_api()), clock(),
+        delay=timedelta(minutes=settings.graph_attendance_delay_minutes),
+        lookback=timedelta(hours=settings.graph_attendance_lookback_hours),
+    )

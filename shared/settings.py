@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     meeting_provider: MeetingProviderKind = MeetingProviderKind.LOCAL
     provisioning_queue: str = "provisioning"
     retention_days: int = Field(default=30, ge=1, le=3650, description="Days after the appointment's end")
+    rules_settle_seconds: int = Field(
+        default=0, ge=0, le=300, description="Extra wait before the 10-minute rules decide, for late signals"
+    )
     team_alert_address: str | None = Field(default=None, description="Mailbox told of every agent-late case")
     team_alert_language: Language = Language.DUTCH
 
@@ -223,6 +226,49 @@ class Settings(BaseSettings):
     def webhook_url_list(self) -> tuple[str, ...]:
         """Return the configured webhook receiver URLs, without duplicates, in their configured order."""
         return tuple(url for url in self.webhook_urls.split(",") if url)
+
+    # --- Graph call events (functions/graph_events.py, docs/graph-call-events.md) ----------------------
+    # Everything below is off unless GRAPH_CALL_EVENTS=true. The Functions host itself reads the timer's
+    # schedule, GRAPH_SUBSCRIPTIONS_SCHEDULE, so Settings has no field for it.
+    graph_call_events: bool = False
+    # The https URL of receive_graph_notification, including ?code=<function key>.
+    graph_notification_url: SecretStr | None = None
+    # Optional: where Graph sends subscription lifecycle notifications; usually the same URL.
+    graph_lifecycle_notification_url: SecretStr | None = None
+    # The secret Graph echoes in every notification's clientState; 1 to 128 characters.
+    graph_notification_client_state: SecretStr | None = None
+    graph_events_queue: str = Field(default="graph-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    # Default: GRAPH_BASE_URL with its /v1.0 replaced by /beta.
+    graph_beta_base_url: str | None = None
+    # Subscribe this many hours before an appointment starts.
+    graph_subscription_window_hours: int = Field(default=24, ge=1, le=168)
+    # PEM file with the RSA private key and its certificate; Graph encrypts the notifications' resource data for it.
+    graph_notification_certificate_path: Path | None = None
+    graph_notification_certificate_password: SecretStr | None = None
+    # Our name for the certificate, at most 128 characters; default: its SHA-1 thumbprint.
+    graph_notification_certificate_id: str | None = Field(default=None, max_length=128)
+    graph_attendance_reconciliation: bool = False
+    # Read the attendance report this many minutes after the appointment's end, and give up after the lookback.
+    graph_attendance_delay_minutes: int = Field(default=30, ge=1, le=1440)
+    graph_attendance_lookback_hours: int = Field(default=24, ge=1, le=168)
+
+    @field_validator(
+        "graph_notification_url", "graph_lifecycle_notification_url", "graph_notification_client_state",
+        "graph_beta_base_url", "graph_notification_certificate_path", "graph_notification_certificate_password",
+        "graph_notification_certificate_id", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value):
+        # The Bicep writes '' for unused settings, and Path('') would be the current directory.
+        return None if value == "" else value
+
+    def graph_beta_url(self) -> str:
+        """Return the Graph beta base URL: GRAPH_BETA_BASE_URL, else GRAPH_BASE_URL with /v1.0 replaced by /beta."""
+        if self.graph_beta_base_url:
+            return self.graph_beta_base_url.rstrip("/")
+        base = self.graph_base_url.rstrip("/")
+        return base[: -len("/v1.0")] + "/beta" if base.endswith("/v1.0") else base + "/beta"
+    # --- end of Graph call events ----------------------------------------------------------------------
 
 
 @functools.cache

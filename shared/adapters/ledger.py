@@ -403,3 +403,93 @@ class Ledger:
             identity_verified_at=moment("IdentityVerifiedAt"),
             next_check_at=moment("NextCheckAt"),
         )
+
+    # --- Graph call events (shared/services/call_events.py) ------------------------------------
+    # Row keys, in the same partition:
+    #   sub|{reference}                  the Graph subscription on the call events of the appointment's meeting
+    #   attendance|{reference}|{role}    the attendance of one side ("agent" or "guest"), for the audit trail only
+
+    def subscriptions(self) -> list:
+        """Return a SubscriptionRecord per stored subscription, which means one per upcoming video appointment."""
+        return [self._to_subscription(row) for row in self._range("sub|", "sub|~")]
+
+    def subscription_by_id(self, subscription_id: str):
+        """Return the SubscriptionRecord with this Graph subscription id, or None."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge 'sub|' and RowKey lt 'sub|~' and SubscriptionId eq @id",
+            parameters={"pk": PARTITION, "id": subscription_id},
+        )
+        return next((self._to_subscription(row) for row in rows), None)
+
+    def subscription_by_join_url(self, join_web_url: str):
+        """Return the SubscriptionRecord on the meeting with this Teams join URL, or None."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge 'sub|' and RowKey lt 'sub|~' and JoinWebUrl eq @url",
+            parameters={"pk": PARTITION, "url": join_web_url},
+        )
+        return next((self._to_subscription(row) for row in rows), None)
+
+    def save_subscription(self, record) -> None:
+        self._table.upsert_entity({
+            "PartitionKey": PARTITION,
+            "RowKey": f"sub|{record.reference}",
+            "Reference": record.reference,
+            "SubscriptionId": record.subscription_id,
+            "Expires": record.expires,
+            "JoinWebUrl": record.join_web_url,
+            "MeetingId": record.meeting_id,
+        })
+
+    def remove_subscription(self, reference: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._table.delete_entity(PARTITION, f"sub|{reference}")
+        except ResourceNotFoundError:
+            pass
+
+    def references_with_attendance(self, references) -> set[str]:
+        """Return those of `references` that have an attendance row, reading 20 appointments per query."""
+        wanted = list(references)
+        found: set[str] = set()
+        for chunk_start in range(0, len(wanted), 20):
+            keys = [f"attendance|{reference}|{role}" for reference in wanted[chunk_start:chunk_start + 20]
+                    for role in ("agent", "guest")]
+            found.update(row["Reference"] for row in self._rows(keys))
+        return found
+
+    def save_attendance(self, reference: str, summaries, reports: int, stored_at: datetime) -> None:
+        """Store one row per side in one transaction. The rows change no booking and no other row."""
+        operations = []
+        for summary in summaries:
+            row = {
+                "PartitionKey": PARTITION,
+                "RowKey": f"attendance|{reference}|{summary.role}",
+                "Reference": reference,
+                "Role": summary.role,
+                "Participants": summary.participants,
+                "TotalSeconds": summary.total_seconds,
+                "Reports": reports,
+                "StoredAt": stored_at,
+            }
+            if summary.first_join:
+                row["FirstJoin"] = summary.first_join
+            if summary.last_leave:
+                row["LastLeave"] = summary.last_leave
+            operations.append(("upsert", row))
+        if operations:
+            self._table.submit_transaction(operations)
+
+    def attendance(self, reference: str) -> list[dict]:
+        return [dict(row) for row in self._range(f"attendance|{reference}|", f"attendance|{reference}|~")]
+
+    def _to_subscription(self, entity: dict):
+        from shared.services.call_events import SubscriptionRecord
+
+        return SubscriptionRecord(
+            reference=entity["Reference"],
+            subscription_id=entity["SubscriptionId"],
+            expires=entity["Expires"].astimezone(timezone.utc),
+            join_web_url=entity.get("JoinWebUrl", ""),
+            meeting_id=entity.get("MeetingId", ""),
+        )

@@ -108,16 +108,18 @@ def _seen_in_time(seen_at: datetime | None, booking: Booking) -> bool:
     return seen_at is not None and seen_at < booking.start + GRACE
 
 
-def apply_ten_minute_rules(booking: Booking, now: datetime) -> Transition | None:
+def apply_ten_minute_rules(booking: Booking, now: datetime, settle: timedelta = timedelta(0)) -> Transition | None:
     """Decide a video appointment 10 minutes after its start, from its signals' timestamps.
 
     The decision depends on when each signal happened, not on when the rule runs, so a late or
     repeated run decides the same. When the agent was not there, the client is never marked a
     no-show: nobody from the agency could have seen them, and the agency owes them a new time.
+    `settle` delays the decision (never the deadline), so signals that arrive late, such as Graph
+    call events, still count with the time they happened.
     """
     if booking.status is not BookingStatus.BOOKED or booking.channel is not Channel.VIDEO:
         return None
-    if now < booking.start + GRACE:
+    if now < booking.start + GRACE + settle:
         return None
     if not _seen_in_time(booking.agent_seen_at, booking):
         changed = booking.replace(status=BookingStatus.TO_RESCHEDULE, status_reason=Reason.AGENT_LATE.value)
@@ -187,12 +189,12 @@ def end(booking: Booking, outcome: Outcome, now: datetime, agent_id: str | None)
     return Transition(changed, booking, Actor.AGENT, agent_id, outcome.value, Event.ENDED, mail)
 
 
-def next_check(booking: Booking, reminder_lead: timedelta | None) -> datetime | None:
+def next_check(booking: Booking, reminder_lead: timedelta | None, settle: timedelta = timedelta(0)) -> datetime | None:
     """When the sweep must look at this appointment next, or None when it never needs to."""
     if booking.status is not BookingStatus.BOOKED:
         return None
     if reminder_lead and not booking.reminder_sent and booking.start - reminder_lead > booking.created_at:
         return booking.start - reminder_lead
     if booking.channel is Channel.VIDEO:
-        return booking.start + GRACE
+        return booking.start + GRACE + settle
     return None

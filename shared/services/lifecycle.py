@@ -49,12 +49,21 @@ class SweepReport:
 
 
 class LifecycleService:
-    def __init__(self, ledger, catalog_source, notifier: Notifier, events: EventPublisher, clock: Clock) -> None:
+    def __init__(
+        self,
+        ledger,
+        catalog_source,
+        notifier: Notifier,
+        events: EventPublisher,
+        clock: Clock,
+        settle: timedelta = timedelta(0),
+    ) -> None:
         self._ledger = ledger
         self._catalog_source = catalog_source
         self._notifier = notifier
         self._events = events
         self._clock = clock
+        self._settle = settle
 
     # --- the core loop: read, decide, write with the ETag, then tell -------------------------
 
@@ -102,7 +111,7 @@ class LifecycleService:
         raise errors.ConcurrentChange(field="reference")
 
     def _next_check(self, booking: Booking) -> datetime | None:
-        return next_check(booking, self._catalog_source.catalog().policy.reminder_lead)
+        return next_check(booking, self._catalog_source.catalog().policy.reminder_lead, self._settle)
 
     def _announce(self, transition: Transition, now: datetime) -> None:
         booking = transition.booking
@@ -163,7 +172,7 @@ class LifecycleService:
 
     def _due_work(self, booking: Booking, now: datetime):
         policy = self._catalog_source.catalog().policy
-        ruled = apply_ten_minute_rules(booking, now)
+        ruled = apply_ten_minute_rules(booking, now, self._settle)
         if ruled:
             return ruled
         reminder_due = (

@@ -9,6 +9,16 @@ Two threaded HTTP servers share one state:
   DELETE /v1.0/users/{organizer}/onlineMeetings/{meetingId}
   GET    /v1.0/users/{organizer}/onlineMeetings/{meetingId}/getVirtualAppointmentJoinWebUrl[()]
   POST   /v1.0/users/{mailbox}/sendMail
+  GET    /v1.0/users/{organizer}/onlineMeetings/{meetingId}
+  GET    /v1.0/users/{organizer}/onlineMeetings/{meetingId}/attendanceReports
+  GET    /v1.0/users/{organizer}/onlineMeetings/{meetingId}/attendanceReports/{reportId}/attendanceRecords
+  POST   /beta/subscriptions (meetingCallEvents only), GET /beta/subscriptions
+  PATCH  /beta/subscriptions/{id}, DELETE /beta/subscriptions/{id}, POST /beta/subscriptions/{id}/reauthorize
+
+For the call events of meetings, the fake plays Graph's side of change notifications too:
+`notification` builds the rich notification that Graph would POST for a subscription, encrypted
+with the subscription's certificate. `validate_notification_url`, when a test sets it, replaces
+Graph's validation request to the notificationUrl before a subscription is created.
 
 Each request is checked against the shapes that the Graph v1.0 reference documents (fields,
 types, enumeration values, base64 attachments) and recorded. A request that breaks a rule gets
@@ -32,7 +42,7 @@ from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.graph.certificates import write_self_signed
@@ -45,7 +55,9 @@ ORGANIZER_ID = "5b1e2f3a-0000-4000-8000-00000000a001"
 AGENT_USER_ID = "5b1e2f3a-0000-4000-8000-00000000a002"
 MAILBOX = "videoloket@hvw.example"
 
-ROUTES = ("token", "createOrGet", "updateMeeting", "deleteMeeting", "virtualAppointment", "sendMail")
+ROUTES = ("token", "createOrGet", "updateMeeting", "deleteMeeting", "virtualAppointment", "sendMail", "getMeeting",
+          "createSubscription", "listSubscriptions", "renewSubscription", "deleteSubscription",
+          "reauthorizeSubscription", "listAttendanceReports", "listAttendanceRecords")
 FAULT_KINDS = ("throttle", "unavailable", "slow", "no_join_url", "expired_token")
 
 # Documented for POST .../onlineMeetings/createOrGet (v1.0).
@@ -69,6 +81,18 @@ LOBBY_SCOPES = {"organizer", "organization", "organizationAndFederated", "everyo
 PRESENTERS = {"everyone", "organization", "roleIsPresenter", "organizer"}
 CHAT_MODES = {"enabled", "disabled", "limited"}
 SEND_MAIL_FIELDS = {"message", "saveToSentItems"}
+# Documented properties of a subscription that POST /subscriptions (beta) takes.
+SUBSCRIPTION_FIELDS = {
+    "changeType", "notificationUrl", "resource", "expirationDateTime", "clientState", "includeResourceData",
+    "encryptionCertificate", "encryptionCertificateId", "lifecycleNotificationUrl", "latestSupportedTlsVersion",
+    "notificationUrlAppId", "notificationQueryOptions",
+}
+# A meetingCallEvents subscription lives at most 3 days (Graph documentation of the resource), and
+# Graph raises an expiry less than 45 minutes ahead to 45 minutes (subscription resource, v1.0).
+MAX_SUBSCRIPTION_LIFETIME = timedelta(days=3)
+MIN_SUBSCRIPTION_LIFETIME = timedelta(minutes=45)
+CALL_EVENTS_PREFIX = "/communications/onlineMeetings(joinWebUrl='"
+CALL_EVENTS_SUFFIX = "')/meetingCallEvents"
 MESSAGE_FIELDS = {"subject", "body", "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "attachments",
                   "internetMessageHeaders", "importance"}
 
@@ -90,6 +114,42 @@ class RecordedRequest:
     headers: dict[str, str]  # names in lower case
     at: float
     status: int = 0
+
+
+@dataclass
+class StoredSubscription:
+    id: str
+    resource: str
+    join_web_url: str
+    notification_url: str
+    client_state: str | None
+    expires: datetime
+    certificate_der: bytes | None
+    certificate_id: str | None
+    lifecycle_url: str | None = None
+    deleted: bool = False
+    reauthorizations: int = 0
+
+    def as_json(self) -> dict:
+        return {
+            "@odata.context": "https://graph.microsoft.com/beta/$metadata#subscriptions/$entity",
+            "id": self.id,
+            "resource": self.resource,
+            "applicationId": CLIENT_ID,
+            "changeType": "updated",
+            "clientState": self.client_state,
+            "notificationUrl": self.notification_url,
+            "lifecycleNotificationUrl": self.lifecycle_url,
+            "expirationDateTime": self.expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
+            "includeResourceData": self.certificate_der is not None,
+            "encryptionCertificateId": self.certificate_id,
+        }
+
+
+@dataclass
+class AttendanceReport:
+    id: str
+    records: list[dict]
 
 
 @dataclass
@@ -161,6 +221,13 @@ class FakeGraph:
         self._token_server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self.ca_file: Path | None = None
+        self.subscriptions: dict[str, StoredSubscription] = {}
+        self.attendance: dict[tuple[str, str], list[AttendanceReport]] = {}  # (organizer, meeting id)
+        self.attendance_page_size = 100
+        # Graph's clock for subscription lifetimes; tests with an injected clock set it to theirs.
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        # Replaces Graph's validation request to a notificationUrl: (url, token) -> (status, content type, body).
+        self.validate_notification_url: Callable[[str, str], tuple[int, str, str]] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -326,9 +393,109 @@ class FakeGraph:
                     return meeting
         return None
 
+    def find_meeting_by_join_url(self, join_web_url: str) -> StoredMeeting | None:
+        with self._lock:
+            return next((m for m in self.meetings.values() if m.join_web_url == join_web_url and not m.deleted), None)
+
     def store_mail(self, mail: SentMail) -> None:
         with self._lock:
             self.mails.append(mail)
+
+    # --- call events and attendance ------------------------------------------------------------
+
+    def live_subscriptions(self) -> list[StoredSubscription]:
+        """Return the subscriptions that are neither deleted nor expired by the fake's clock."""
+        now = self.now()
+        with self._lock:
+            return [sub for sub in self.subscriptions.values() if not sub.deleted and sub.expires > now]
+
+    def subscription_on(self, join_web_url: str) -> StoredSubscription | None:
+        return next((sub for sub in self.live_subscriptions() if sub.join_web_url == join_web_url), None)
+
+    def create_subscription(self, body: dict, join_web_url: str, expires: datetime,
+                            certificate_der: bytes | None) -> tuple[StoredSubscription | None, bool]:
+        """Store a subscription; return (the existing one, False) when the meeting has one already."""
+        existing = self.subscription_on(join_web_url)
+        if existing is not None:
+            return existing, False
+        subscription = StoredSubscription(
+            id=str(uuid.uuid4()), resource=body["resource"], join_web_url=join_web_url,
+            notification_url=body["notificationUrl"], client_state=body.get("clientState"), expires=expires,
+            certificate_der=certificate_der, certificate_id=body.get("encryptionCertificateId"),
+            lifecycle_url=body.get("lifecycleNotificationUrl"),
+        )
+        with self._lock:
+            self.subscriptions[subscription.id] = subscription
+        return subscription, True
+
+    def find_subscription(self, subscription_id: str) -> StoredSubscription | None:
+        return next((sub for sub in self.live_subscriptions() if sub.id == subscription_id), None)
+
+    def add_attendance_report(self, external_id: str, records: list[dict]) -> AttendanceReport:
+        """Add a report, as Graph does when a session of the booking's meeting ends; `records` as attendance_record()."""
+        meeting = self.meeting_for(external_id)
+        assert meeting is not None, f"no meeting for {external_id}"
+        report = AttendanceReport(str(uuid.uuid4()), records)
+        with self._lock:
+            self.attendance.setdefault((meeting.organizer, meeting.id), []).append(report)
+        return report
+
+    def notification(self, subscription: StoredSubscription, content: dict, *, client_state: str | None = None) -> bytes:
+        """Return the body Graph POSTs for `content` (a decrypted call event, such as roster_update()).
+
+        The content is encrypted as the Graph documentation describes: a one-time AES-256-CBC key
+        (initialization vector: its first 16 bytes, PKCS7 padding), an HMAC-SHA256 of the encrypted
+        data, and the key encrypted for the subscription's certificate with RSA-OAEP (SHA-1).
+        """
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, hmac, padding
+        from cryptography.hazmat.primitives.asymmetric import padding as asymmetric_padding
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        certificate = x509.load_der_x509_certificate(subscription.certificate_der)
+        key = secrets.token_bytes(32)
+        padder = padding.PKCS7(128).padder()
+        plain = padder.update(json.dumps(content).encode()) + padder.finalize()
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        data = encryptor.update(plain) + encryptor.finalize()
+        mac = hmac.HMAC(key, hashes.SHA256())
+        mac.update(data)
+        wrapped_key = certificate.public_key().encrypt(
+            key, asymmetric_padding.OAEP(mgf=asymmetric_padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        )
+        item = {
+            "subscriptionId": subscription.id,
+            "clientState": subscription.client_state if client_state is None else client_state,
+            "changeType": "updated",
+            "tenantId": TENANT_ID,
+            "resource": subscription.resource.lstrip("/"),
+            "subscriptionExpirationDateTime": subscription.expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
+            "resourceData": {
+                "@odata.id": subscription.resource.lstrip("/"),
+                "@odata.type": "#microsoft.graph.callevent",
+                "id": content.get("id", str(uuid.uuid4())),
+            },
+            "organizationId": TENANT_ID,
+            "encryptedContent": {
+                "data": base64.b64encode(data).decode(),
+                "dataSignature": base64.b64encode(mac.finalize()).decode(),
+                "dataKey": base64.b64encode(wrapped_key).decode(),
+                "encryptionCertificateId": subscription.certificate_id,
+                "encryptionCertificateThumbprint": certificate.fingerprint(hashes.SHA1()).hex().upper(),
+            },
+        }
+        return json.dumps({"value": [item], "validationTokens": ["fake-validation-token"]}).encode()
+
+    def lifecycle_notification(self, subscription: StoredSubscription, event: str) -> bytes:
+        """Return the body of a lifecycle notification such as "subscriptionRemoved"."""
+        item = {
+            "subscriptionId": subscription.id,
+            "subscriptionExpirationDateTime": subscription.expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
+            "tenantId": TENANT_ID,
+            "clientState": subscription.client_state,
+            "lifecycleEvent": event,
+        }
+        return json.dumps({"value": [item]}).encode()
 
 
 class _Server(ThreadingHTTPServer):
@@ -534,11 +701,96 @@ class _GraphHandler(_BaseHandler):
             self.fake.leave_mailbox(mailbox)
         return 202, None
 
+    def _getMeeting(self, method, params, body, fault):
+        meeting = self.fake.find_meeting(params["user"], params["meeting"])
+        if meeting is None:
+            return 404, {"code": "NotFound", "message": "meeting not found"}
+        return 200, meeting.as_json(with_join_url=not (fault is not None and fault.kind == "no_join_url"))
+
+    def _createSubscription(self, method, params, body, fault):
+        body = _require_object(body, "the subscription body")
+        join_web_url, expires, certificate_der = _check_subscription(body, self.fake.now())
+        if self.fake.find_meeting_by_join_url(join_web_url) is None:
+            return 404, {"code": "NotFound", "message": "no online meeting has this joinWebUrl"}
+        for url in filter(None, (body["notificationUrl"], body.get("lifecycleNotificationUrl"))):
+            if not self._endpoint_validates(url):
+                return 400, {"code": "InvalidRequest", "message": "Subscription validation request failed. "
+                             "Notification endpoint must respond with 200 OK to validation request."}
+        subscription, created = self.fake.create_subscription(body, join_web_url, expires, certificate_der)
+        if not created:
+            return 409, {"code": "Conflict", "message": "a subscription on this meeting exists for the application"}
+        return 201, subscription.as_json()
+
+    def _endpoint_validates(self, url: str) -> bool:
+        validate = self.fake.validate_notification_url
+        if validate is None:
+            return True
+        token = secrets.token_urlsafe(16)
+        status, content_type, text = validate(url, token)
+        return status == 200 and content_type.split(";")[0].strip() == "text/plain" and text == token
+
+    def _listSubscriptions(self, method, params, body, fault):
+        return 200, {"@odata.context": "https://graph.microsoft.com/beta/$metadata#subscriptions",
+                     "value": [subscription.as_json() for subscription in self.fake.live_subscriptions()]}
+
+    def _renewSubscription(self, method, params, body, fault):
+        body = _require_object(body, "the PATCH body")
+        if set(body) != {"expirationDateTime"}:
+            raise RequestRejected(f"a renewal sends only expirationDateTime, not {sorted(body)}")
+        expires = _check_expiry(body["expirationDateTime"], self.fake.now())
+        subscription = self.fake.find_subscription(params["subscription"])
+        if subscription is None:
+            return 404, {"code": "ResourceNotFound", "message": "subscription not found"}
+        subscription.expires = expires
+        return 200, subscription.as_json()
+
+    def _deleteSubscription(self, method, params, body, fault):
+        if body not in (None, ""):
+            raise RequestRejected("DELETE takes no body")
+        subscription = self.fake.find_subscription(params["subscription"])
+        if subscription is None:
+            return 404, {"code": "ResourceNotFound", "message": "subscription not found"}
+        subscription.deleted = True
+        return 204, None
+
+    def _reauthorizeSubscription(self, method, params, body, fault):
+        subscription = self.fake.find_subscription(params["subscription"])
+        if subscription is None:
+            return 404, {"code": "ResourceNotFound", "message": "subscription not found"}
+        subscription.reauthorizations += 1
+        return 204, None
+
+    def _listAttendanceReports(self, method, params, body, fault):
+        meeting = self.fake.find_meeting(params["user"], params["meeting"])
+        if meeting is None:
+            return 404, {"code": "NotFound", "message": "meeting not found"}
+        reports = self.fake.attendance.get((meeting.organizer, meeting.id), [])
+        return 200, {"value": [{"id": report.id, "totalParticipantCount": len(report.records),
+                                "meetingStartDateTime": meeting.start, "meetingEndDateTime": meeting.end}
+                               for report in reports]}
+
+    def _listAttendanceRecords(self, method, params, body, fault):
+        meeting = self.fake.find_meeting(params["user"], params["meeting"])
+        reports = self.fake.attendance.get((meeting.organizer, meeting.id), []) if meeting else []
+        report = next((r for r in reports if r.id == params["report"]), None)
+        if report is None:
+            return 404, {"code": "NotFound", "message": "attendance report not found"}
+        skip = int(parse_qs(urlsplit(self.path).query).get("$skiptoken", ["0"])[0])
+        size = self.fake.attendance_page_size
+        page = {"value": report.records[skip:skip + size]}
+        if skip + size < len(report.records):
+            origin = self.fake.graph_url.removesuffix("/v1.0")
+            page["@odata.nextLink"] = f"{origin}{urlsplit(self.path).path}?$skiptoken={skip + size}"
+        return 200, page
+
 
 # --- routing and checks ----------------------------------------------------------------------
 
 def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
     parts = path.split("/")
+    if len(parts) >= 3 and parts[1] == "beta" and parts[2] == "subscriptions":
+        return _subscription_route(method, [unquote(part) for part in parts[3:]])
+
     # ['', 'v1.0', 'users', '{user}', ...]
     if len(parts) < 5 or parts[1] != "v1.0" or parts[2] != "users":
         return None, {}
@@ -556,9 +808,29 @@ def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
             return "updateMeeting", params
         if method == "DELETE":
             return "deleteMeeting", params
+        if method == "GET":
+            return "getMeeting", params
     if len(rest) == 3 and method == "GET" and rest[2] in ("getVirtualAppointmentJoinWebUrl",
                                                          "getVirtualAppointmentJoinWebUrl()"):
         return "virtualAppointment", {"user": user, "meeting": unquote(rest[1])}
+
+    if len(rest) >= 3 and method == "GET" and rest[2] == "attendanceReports":
+        params = {"user": user, "meeting": unquote(rest[1])}
+        if len(rest) == 3:
+            return "listAttendanceReports", params
+        if len(rest) == 5 and rest[4] == "attendanceRecords":
+            return "listAttendanceRecords", {**params, "report": unquote(rest[3])}
+    return None, {}
+
+
+def _subscription_route(method: str, rest: list[str]) -> tuple[str | None, dict[str, str]]:
+    if rest in ([], [""]):
+        return {"POST": "createSubscription", "GET": "listSubscriptions"}.get(method), {}
+    params = {"subscription": rest[0]}
+    if len(rest) == 1:
+        return {"PATCH": "renewSubscription", "DELETE": "deleteSubscription"}.get(method), params
+    if rest[1:] == ["reauthorize"] and method == "POST":
+        return "reauthorizeSubscription", params
     return None, {}
 
 
@@ -717,3 +989,142 @@ def _check_attachment(attachment: dict) -> tuple[str, str, bytes]:
         if not content.startswith(b"BEGIN:VCALENDAR"):
             raise RequestRejected(f"{name} does not decode to an iCalendar object")
     return name, content_type, content
+
+
+def _check_expiry(value: Any, now: datetime) -> datetime:
+    expires = _parse_utc(value, "expirationDateTime")
+    if expires <= now:
+        raise RequestRejected("expirationDateTime must lie in the future")
+    if expires > now + MAX_SUBSCRIPTION_LIFETIME:
+        raise RequestRejected("expirationDateTime lies more than 3 days ahead, the maximum for meetingCallEvents")
+    return max(expires, now + MIN_SUBSCRIPTION_LIFETIME)
+
+
+def _check_subscription(body: dict, now: datetime) -> tuple[str, datetime, bytes | None]:
+    """Check a POST /subscriptions body on meetingCallEvents; return the join URL, the expiry and the certificate."""
+    unknown = _properties(body) - SUBSCRIPTION_FIELDS
+    if unknown:
+        raise RequestRejected(f"a subscription does not take {sorted(unknown)}")
+    if body.get("changeType") != "updated":
+        raise RequestRejected(f"meetingCallEvents supports changeType updated, not {body.get('changeType')!r}")
+    for name in ("notificationUrl", "lifecycleNotificationUrl"):
+        if name in body and urlsplit(str(body[name])).scheme != "https":
+            raise RequestRejected(f"{name} must be an https URL")
+    if "notificationUrl" not in body:
+        raise RequestRejected("notificationUrl is required")
+    resource = body.get("resource")
+    if not (isinstance(resource, str) and resource.startswith(CALL_EVENTS_PREFIX) and resource.endswith(CALL_EVENTS_SUFFIX)):
+        raise RequestRejected(f"resource {resource!r} is not /communications/onlineMeetings(joinWebUrl='...')/meetingCallEvents")
+    encoded = resource[len(CALL_EVENTS_PREFIX):-len(CALL_EVENTS_SUFFIX)]
+    if any(char in encoded for char in ":/?'"):
+        raise RequestRejected("the joinWebUrl in the resource must be URL-encoded")
+    expires = _check_expiry(body.get("expirationDateTime"), now)
+    client_state = body.get("clientState")
+    if client_state is not None and (not isinstance(client_state, str) or len(client_state) > 128):
+        raise RequestRejected("clientState must be a string of at most 128 characters")
+    certificate_der = None
+    if body.get("includeResourceData") is True:
+        certificate_der = _check_encryption_certificate(body.get("encryptionCertificate"))
+        certificate_id = body.get("encryptionCertificateId")
+        if not isinstance(certificate_id, str) or not 0 < len(certificate_id) <= 128:
+            raise RequestRejected("encryptionCertificateId must be a string of 1 to 128 characters")
+    return unquote(encoded), expires, certificate_der
+
+
+def _check_encryption_certificate(value: Any) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        der = base64.b64decode(value, validate=True)
+        certificate = x509.load_der_x509_certificate(der)
+    except (TypeError, ValueError, binascii.Error):
+        raise RequestRejected("encryptionCertificate must be a base64-encoded X.509 certificate") from None
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey) or not 2048 <= key.key_size <= 4096:
+        raise RequestRejected("the encryption certificate's key must be RSA with 2048 to 4096 bits")
+    return der
+
+
+# --- what tests send as Graph: call events, attendance records, the notification certificate ----------
+
+
+def graph_timestamp(moment: datetime) -> str:
+    """Format a time as Graph does in notifications, with seven fractional digits."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+def roster_update(at: datetime, *participants: dict) -> dict:
+    """Return a decrypted rosterUpdated call event, as the Graph beta documentation shows it."""
+    return {
+        "@odata.type": "#microsoft.graph.callevent",
+        "@odata.id": "communications/onlineMeetings(joinWebUrl='x')/meetingCallEvents",
+        "id": str(uuid.uuid4()),
+        "eventType": "rosterUpdated",
+        "eventDateTime": graph_timestamp(at),
+        "participants@delta": list(participants),
+    }
+
+
+def user_participant(user_id: str, *, tenant_id: str = TENANT_ID, in_lobby: bool = False, left: bool = False) -> dict:
+    entry = {"info": {"identity": {"user": {"id": user_id, "displayName": "Agent Example", "tenantId": tenant_id}}},
+             "isInLobby": in_lobby, "id": str(uuid.uuid4())}
+    if left:
+        entry["removedState"] = {"reason": "Participant has left the meeting call."}
+    return entry
+
+
+def guest_participant(*, in_lobby: bool = True, left: bool = False) -> dict:
+    """An anonymous guest: communicationsIdentitySet.guest, for a participant who joined without signing in.
+
+    NOTE: the documented roster examples show signed-in users only; this shape follows the
+    communicationsIdentitySet reference and was not observed in a real meeting.
+    """
+    entry = {"info": {"identity": {"guest": {"id": str(uuid.uuid4()), "displayName": "Jan Peeters"}}},
+             "isInLobby": in_lobby, "id": str(uuid.uuid4())}
+    if left:
+        entry["removedState"] = {"reason": "Participant has left the meeting call."}
+    return entry
+
+
+def attendance_record(identity_id: str, role: str, *intervals: tuple[datetime, datetime]) -> dict:
+    """Return an attendanceRecord as GET .../attendanceRecords (v1.0) lists it."""
+    return {
+        "id": identity_id,
+        "emailAddress": None,
+        "totalAttendanceInSeconds": sum(int((leave - join).total_seconds()) for join, leave in intervals),
+        "role": role,
+        "identity": {"id": identity_id, "displayName": "Jan Peeters", "tenantId": None},
+        "attendanceIntervals": [
+            {"joinDateTime": graph_timestamp(join), "leaveDateTime": graph_timestamp(leave),
+             "durationInSeconds": int((leave - join).total_seconds())}
+            for join, leave in intervals
+        ],
+    }
+
+
+def write_notification_certificate(directory: Path) -> Path:
+    """Write a PEM file with a 2048-bit RSA key and its self-signed certificate, as GRAPH_NOTIFICATION_CERTIFICATE_PATH."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "videoloket notifications (test)")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "notification-certificate.pem"
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        + certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    return path
