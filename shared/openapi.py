@@ -98,6 +98,19 @@ _MANAGE_TOKEN = "X-Manage-Token"
 _LANGUAGE = "Accept-Language"
 
 OPERATIONS: dict[str, Operation] = {
+    "receive_graph_notification": Operation(
+        summary="Receive Microsoft Graph change notifications",
+        description=(
+            "The notification URL of the meetingCallEvents subscriptions. Microsoft Graph calls it, "
+            "not flows: it answers the validationToken handshake and queues notifications whose "
+            "clientState matches. Off unless GRAPH_CALL_EVENTS is true."
+        ),
+        response=dict,
+        status=202,
+        query_validated=False,
+        errors=(400,),
+        visibility="internal",
+    ),
     "get_openapi": Operation(
         summary="Get the OpenAPI document",
         description="Returns this OpenAPI 2.0 document, generated from the app's routes.",
