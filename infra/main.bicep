@@ -40,8 +40,56 @@ param graphOrganizerUserId string
 @description('Mailbox (user principal name or object id) that sends the booking mails.')
 param graphMailbox string
 
+@allowed([
+  'organizer'
+  'organization'
+  'organizationExcludingGuests'
+  'invited'
+])
+@description('Who skips the lobby of the Teams meetings. Anonymous guests (the citizens) wait with every value.')
+param graphLobbyBypassScope string = 'organization'
+
+@allowed([
+  'organizer'
+  'organization'
+])
+@description('Who presents in the Teams meetings, and so admits guests from the lobby. Use organization when a service account (graphOrganizerUserId) organizes meetings for agents.')
+param graphAllowedPresenters string = 'organizer'
+
+@allowed([
+  'enabled'
+  'disabled'
+  'limited'
+])
+@description('Meeting chat: limited allows it only while the meeting runs.')
+param graphMeetingChat string = 'limited'
+
+@description('Announce who joins and leaves a meeting.')
+param graphAnnounceEntryExit bool = true
+
+@description('Let guests turn on their camera. The identity check needs the citizen\'s camera.')
+param graphAttendeeCamera bool = true
+
+@description('Let guests turn on their microphone.')
+param graphAttendeeMicrophone bool = true
+
+@description('Join links that open in a mobile browser. Needs the Graph permission VirtualAppointment.Read.All.')
+param graphVirtualAppointmentLinks bool = false
+
+@minLength(1)
+@maxLength(100)
+@description('Teams meeting title before the booking reference. Never put a name in it.')
+param graphMeetingSubjectPrefix string = 'Videoloket'
+
+@description('Store the Teams attendance report of each ended video appointment as audit rows. Needs the Graph permission OnlineMeetingArtifact.Read.All.')
+param graphAttendanceReconciliation bool = false
+
+@minLength(1)
+@description('NCRONTAB schedule (with seconds, in UTC) of the timer that reads the attendance reports and manages the Graph call event subscriptions. It runs even when both features are off, and then does nothing.')
+param graphSubscriptionsSchedule string = '0 */15 * * * *'
+
 @secure()
-@description('Key that encrypts national numbers: base64 of 32 random bytes, stored in Key Vault. Empty keeps the key already in the vault. Never replace a key in use.')
+@description('Key that encrypts all personal data of a booking (names, e-mail, phone, national number, postcode), keys the look-ups by national number and by idempotency key, and signs the manage tokens: base64 of 32 random bytes, stored in Key Vault. Empty keeps the key already in the vault. Never replace a key in use.')
 param personalDataKey string = ''
 
 @description('Version of the terms that citizens accept when they book.')
@@ -49,6 +97,38 @@ param termsVersion string = '2026-01'
 
 @description('URL of the terms page.')
 param termsUrl string = 'https://www.hvw.fgov.be/videoloket/terms'
+
+@minValue(1)
+@maxValue(3650)
+@description('Days after an appointment\'s end when its personal data is deleted.')
+param retentionDays int = 30
+
+@minLength(1)
+@description('NCRONTAB schedule (with seconds, in UTC) of the timer that sends reminders and applies the 10-minute rules.')
+param rulesSchedule string = '0 */1 * * * *'
+
+@minLength(1)
+@description('NCRONTAB schedule (with seconds, in UTC) of the purge of personal data past retentionDays. The default runs it daily at 02:30 UTC.')
+param purgeSchedule string = '0 30 2 * * *'
+
+@description('Mailbox that gets an alert for every appointment the agency did not join in time. Empty sends no alert.')
+param teamAlertAddress string = ''
+
+@allowed([
+  'nl'
+  'fr'
+  'de'
+])
+@description('Language of the alert mails to teamAlertAddress.')
+param teamAlertLanguage string = 'nl'
+
+@secure()
+@description('Comma-separated HTTPS URLs that receive the webhooks. A Power Automate URL carries its access signature, so treat the list as a secret. Empty sends no webhooks.')
+param webhookUrls string = ''
+
+@secure()
+@description('Key that signs the webhooks, at least 32 characters, stored in Key Vault. Empty keeps the secret already in the vault. Pass it in the deployment that first sets webhookUrls.')
+param webhookSecret string = ''
 
 // NOTE: 40 is the lowest value the Azure quickstart template for Flex Consumption accepts; the
 // plan may accept lower values now.
@@ -74,6 +154,15 @@ var tags = {
   'azd-env-name': environmentName
 }
 var deploymentContainerName = 'app-package'
+var provisioningQueueName = 'provisioning'
+var webhookQueueName = 'webhooks'
+var graphEventsQueueName = 'graph-events'
+// The tables that functions/dependencies.py opens. Azure sets no TABLE_PREFIX.
+var tableNames = [
+  'config'
+  'ledger'
+  'maillog'
+]
 
 resource appResourceGroup 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: 'rg-${environmentName}'
@@ -111,6 +200,13 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    queueNames: [
+      provisioningQueueName
+      '${provisioningQueueName}-poison'
+      webhookQueueName
+      graphEventsQueueName
+    ]
+    tableNames: tableNames
   }
 }
 
@@ -123,6 +219,7 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     personalDataKey: personalDataKey
     graphClientSecret: graphClientSecret
+    webhookSecret: webhookSecret
   }
 }
 
@@ -159,15 +256,35 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     personalDataKeySecretUri: keyVault.outputs.personalDataKeySecretUri
     graphClientSecretUri: keyVault.outputs.graphClientSecretUri
+    webhookSecretUri: keyVault.outputs.webhookSecretUri
     websiteOrigin: websiteOrigin
     citizenSiteUrl: citizenSiteUrl
     publicApiBaseUrl: publicApiBaseUrl
     termsVersion: termsVersion
     termsUrl: termsUrl
+    retentionDays: retentionDays
+    rulesSchedule: rulesSchedule
+    purgeSchedule: purgeSchedule
+    teamAlertAddress: teamAlertAddress
+    teamAlertLanguage: teamAlertLanguage
+    provisioningQueueName: provisioningQueueName
+    webhookQueueName: webhookQueueName
+    webhookUrls: webhookUrls
     graphTenantId: empty(graphTenantId) ? subscription().tenantId : graphTenantId
     graphClientId: graphClientId
     graphOrganizerUserId: graphOrganizerUserId
     graphMailbox: graphMailbox
+    graphMeetingSubjectPrefix: graphMeetingSubjectPrefix
+    graphLobbyBypassScope: graphLobbyBypassScope
+    graphAllowedPresenters: graphAllowedPresenters
+    graphMeetingChat: graphMeetingChat
+    graphAnnounceEntryExit: graphAnnounceEntryExit
+    graphAttendeeCamera: graphAttendeeCamera
+    graphAttendeeMicrophone: graphAttendeeMicrophone
+    graphVirtualAppointmentLinks: graphVirtualAppointmentLinks
+    graphEventsQueueName: graphEventsQueueName
+    graphSubscriptionsSchedule: graphSubscriptionsSchedule
+    graphAttendanceReconciliation: graphAttendanceReconciliation
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -64,6 +64,15 @@ class MeetingChatMode(StrEnum):
 # --- end of Microsoft Graph value sets ------------------------------------------------------------
 
 
+def _reject_unresolved_reference(name: str, value: str | None) -> None:
+    """Raise for a Key Vault reference the platform could not resolve: it then leaves the text in place."""
+    if value is not None and value.startswith("@Microsoft.KeyVault("):
+        raise ValueError(
+            f"{name} is an unresolved Key Vault reference: check that the secret exists "
+            "and that the app's identity has the Key Vault Secrets User role"
+        )
+
+
 class Settings(BaseSettings):
     """Every setting the code reads. Names match the app settings in infra/main.bicep."""
 
@@ -137,12 +146,7 @@ class Settings(BaseSettings):
     @field_validator("personal_data_key")
     @classmethod
     def _check_key_length(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("@Microsoft.KeyVault("):
-            # The platform leaves the reference text in place when it cannot resolve it.
-            raise ValueError(
-                "PERSONAL_DATA_KEY is an unresolved Key Vault reference: check that the secret exists "
-                "and that the app's identity has the Key Vault Secrets User role"
-            )
+        _reject_unresolved_reference("PERSONAL_DATA_KEY", value)
         if value is not None and len(base64.b64decode(value, validate=True)) != 32:
             raise ValueError("PERSONAL_DATA_KEY must be 32 bytes, base64-encoded")
         return value
@@ -210,6 +214,7 @@ class Settings(BaseSettings):
     def _check_webhook_secret(cls, value: str | None) -> str | None:
         if not value:
             return None  # an app setting that exists but is empty counts as missing
+        _reject_unresolved_reference("WEBHOOK_SECRET", value)
         if len(value) < 32:
             raise ValueError(
                 "WEBHOOK_SECRET must be at least 32 characters; generate one with "

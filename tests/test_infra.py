@@ -1,16 +1,23 @@
-"""Tests of tools/check_infra.py: the offline checks of the Bicep, .funcignore and azure.yaml."""
+"""Tests of tools/check_infra.py (the offline checks of the Bicep, .funcignore and azure.yaml), and
+of the Bicep defaults, allowed values, queues and tables against the code."""
 
 from __future__ import annotations
 
+import ast
+import base64
+import enum
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import Settings
+from shared.domain.model import Language
+from shared.settings import AllowedPresenters, LobbyBypassScope, MeetingChatMode, Settings
 from tools import check_infra
 from tools.check_infra import AppSetting, SettingRead
 
@@ -150,7 +157,7 @@ def test_missing_appsettings_resource_is_reported():
 class _ExtendedSettings(Settings):
     """The real Settings plus one field that the Bicep does not set."""
 
-    retention_days: int = 30
+    report_hour: int = 6
 
 
 def test_settings_names_from_aliases():
@@ -182,7 +189,7 @@ def test_new_settings_field_missing_from_bicep_fails():
 
     problems = next(section for section in sections if section.title == "App settings").problems
     assert len(problems) == 1
-    assert problems[0].startswith("RETENTION_DAYS is read by tests.test_infra._ExtendedSettings.retention_days")
+    assert problems[0].startswith("REPORT_HOUR is read by tests.test_infra._ExtendedSettings.report_hour")
     assert "not set in the Bicep" in problems[0]
 
 
@@ -206,6 +213,7 @@ def book(request):
 
     assert [read.name for read in reads] == ["RULES_SCHEDULE", "PROVISIONING_QUEUE", "AzureWebJobsStorage"]
     assert reads[0].source == "functions/example.py:5 (schedule=%RULES_SCHEDULE%)"
+    assert [read.binding_expression for read in reads] == [True, True, False]
     assert reads[2].accepts_prefix
 
 
@@ -295,14 +303,15 @@ def test_local_only_setting_in_bicep_fails():
 
 
 def test_local_only_entry_no_longer_read_fails():
-    reads = [read("APP_ENV"), read("AzureWebJobsStorage"), read("TABLE_PREFIX")]
+    reads = [read("APP_ENV"), *(read(name) for name in check_infra.LOCAL_ONLY_SETTINGS if name != "OUTBOX_DIR")]
 
     problems = check_infra.compare_settings(reads, bicep_settings())
 
     assert problems == ["LOCAL_ONLY_SETTINGS lists OUTBOX_DIR, which the code no longer reads: remove it"]
 
 
-def test_pending_setting_unread_passes_and_read_fails():
+def test_pending_setting_unread_passes_and_read_fails(monkeypatch):
+    monkeypatch.setattr(check_infra, "PENDING_SETTINGS", {"GRAPH_MAILBOX": "for an adapter not written yet"})
     settings = bicep_settings("GRAPH_MAILBOX: 'desk@example.be'")
     reads = [read("APP_ENV"), *LOCAL_READS]
 
@@ -312,12 +321,15 @@ def test_pending_setting_unread_passes_and_read_fails():
     assert problems == ["GRAPH_MAILBOX is read by the code now: remove it from PENDING_SETTINGS in tools/check_infra.py"]
 
 
-def test_secret_setting_must_be_key_vault_reference():
-    plain = bicep_settings("PERSONAL_DATA_KEY: personalDataKey")
-    referenced = bicep_settings("PERSONAL_DATA_KEY: '@Microsoft.KeyVault(SecretUri=${uri})'")
+@pytest.mark.parametrize("name", check_infra.SECRET_SETTINGS)
+def test_secret_setting_must_be_key_vault_reference(name):
+    plain = bicep_settings(f"{name}: secretValue")
+    referenced = bicep_settings(f"{name}: '@Microsoft.KeyVault(SecretUri=${{uri}})'")
+    conditional = bicep_settings(f"{name}: empty(x) ? '' : '@Microsoft.KeyVault(SecretUri=${{uri}})'")
 
     assert len(check_infra.check_secret_settings(plain)) == 1
     assert check_infra.check_secret_settings(referenced) == []
+    assert check_infra.check_secret_settings(conditional) == []
 
 
 # Security properties
@@ -437,3 +449,215 @@ def test_parameters_file_unknown_and_missing_parameters_fail():
         "infra/main.bicep parameter environmentName has no default and no value in infra/main.parameters.json, "
         "so `azd provision --no-prompt` fails",
     ]
+
+
+def _main_tree(parameters: str) -> dict:
+    tree, problem = check_infra.parse_bicep(parameters, "main.bicep")
+    assert problem is None
+    return tree
+
+
+def _parameters_text(values: dict[str, str]) -> str:
+    return json.dumps({"parameters": {name: {"value": value} for name, value in values.items()}})
+
+
+def test_parameters_file_reference_without_default_fails():
+    tree = _main_tree("param rulesSchedule string = '0 */1 * * * *'\n")
+
+    problems = check_infra.check_parameters_file(_parameters_text({"rulesSchedule": "${RULES_SCHEDULE}"}), tree)
+
+    assert problems == [
+        "infra/main.parameters.json maps rulesSchedule to ${RULES_SCHEDULE} without a default: azd substitutes "
+        "an empty string when RULES_SCHEDULE is unset, which can replace the Bicep default '0 */1 * * * *'; "
+        "write ${RULES_SCHEDULE=0 */1 * * * *}"
+    ]
+
+
+def test_parameters_file_default_differs_from_bicep_fails():
+    tree = _main_tree("param retentionDays int = 30\nparam links bool = false\n")
+    text = _parameters_text({"retentionDays": "${RETENTION_DAYS=31}", "links": "${LINKS=False}"})
+
+    problems = check_infra.check_parameters_file(text, tree)
+
+    assert problems == [
+        "infra/main.parameters.json gives retentionDays the default '31' in ${RETENTION_DAYS=...}, "
+        "but infra/main.bicep declares '30': make them equal",
+        "infra/main.parameters.json gives links the default 'False' in ${LINKS=...}, "
+        "but infra/main.bicep declares 'false': make them equal",
+    ]
+
+
+def test_parameters_file_matching_defaults_pass():
+    tree = _main_tree(
+        "param retentionDays int = 30\nparam links bool = false\nparam address string = ''\n"
+        "param origin string\nparam schedule string = '0 30 2 * * *'\n"
+    )
+    text = _parameters_text({
+        "retentionDays": "${RETENTION_DAYS=30}",
+        "links": "${LINKS=false}",
+        "address": "${TEAM_ALERT_ADDRESS}",
+        "origin": "${WEBSITE_ORIGIN}",
+        "schedule": "${PURGE_SCHEDULE=0 30 2 * * *}",
+    })
+
+    assert check_infra.check_parameters_file(text, tree) == []
+
+
+# local.settings.example.json
+
+
+def test_local_settings_missing_binding_expression_fails():
+    rules = SettingRead("RULES_SCHEDULE", "timers.py:17 (schedule=%RULES_SCHEDULE%)", False, binding_expression=True)
+    purge = SettingRead("PURGE_SCHEDULE", "timers.py:28 (schedule=%PURGE_SCHEDULE%)", False, binding_expression=True)
+    reads = [rules, purge, read("RETENTION_DAYS")]
+    text = json.dumps({"Values": {"rules_schedule": "0 */1 * * * *"}})
+
+    problems = check_infra.check_local_settings(text, reads)
+
+    assert problems == [
+        "local.settings.example.json does not set PURGE_SCHEDULE, which timers.py:28 "
+        "(schedule=%PURGE_SCHEDULE%) needs: add it to Values with the value for a local run"
+    ]
+
+
+def test_local_settings_without_values_fails():
+    assert check_infra.check_local_settings("{}", []) == ["local.settings.example.json has no Values object"]
+    assert check_infra.check_local_settings("[1]", [])[0].startswith("local.settings.example.json is not a JSON object")
+
+
+# The Bicep values agree with the code
+
+
+def _app_settings() -> dict[str, check_infra.AppSetting]:
+    trees, _ = check_infra.parse_bicep_files(REPO_ROOT)
+    settings, _ = check_infra.app_settings_from_bicep(trees)
+    return settings
+
+
+def _main_bicep() -> dict:
+    trees, _ = check_infra.parse_bicep_files(REPO_ROOT)
+    return trees["infra/main.bicep"]
+
+
+def _literal_values(setting: check_infra.AppSetting) -> list[str]:
+    """Return the string literals an app setting can take: its value, or both branches of a condition."""
+    value = setting.value
+    if isinstance(value, dict) and value.get("operator", {}).get("type") == "conditional":
+        operands = value["operator"]["operands"]
+        return [branch for branch in (operands["true_value"], operands["false_value"]) if isinstance(branch, str)]
+    return [value] if isinstance(value, str) else []
+
+
+def _settings_field(name: str) -> str | None:
+    field = name.lower()
+    return field if field in Settings.model_fields else None
+
+
+def test_literal_app_settings_are_valid_settings():
+    # pycep writes a Bicep identifier as a plain string too, so the parameter names of the module
+    # are left out. APP_ENV=production needs the two settings that production requires.
+    trees, _ = check_infra.parse_bicep_files(REPO_ROOT)
+    identifiers = set(trees[check_infra.APP_SETTINGS_BICEP].get("parameters") or {})
+    production = {"personal_data_key": base64.b64encode(bytes(32)).decode(), "table_service_uri": "https://x.invalid"}
+    checked = []
+    for name, setting in _app_settings().items():
+        field = _settings_field(name)
+        for value in _literal_values(setting):
+            if field is None or value in identifiers or "${" in value or value == "":
+                continue
+            Settings.model_validate({"app_env": "local", **production, field: value})
+            checked.append(name)
+
+    assert {"MAILER", "PROVISIONING_MAX_ATTEMPTS", "GRAPH_ATTENDEE_CAMERA", "WEBHOOK_TIMEOUT_SECONDS"} <= set(checked)
+
+
+# App settings whose Bicep value repeats the default in shared/settings.py.
+CODE_DEFAULT_SETTINGS = (
+    "CONFIG_CACHE_SECONDS", "MAX_REQUEST_BYTES", "PROVISIONING_MAX_ATTEMPTS", "PROVISIONING_RETRY_BASE_SECONDS",
+    "PROVISIONING_RETRY_MAX_SECONDS", "PROVISIONING_MAX_INLINE_WAIT_SECONDS", "GRAPH_BASE_URL",
+    "GRAPH_AUTHORITY_HOST", "GRAPH_TIMEOUT_SECONDS", "GRAPH_MAIL_CONCURRENCY", "WEBHOOK_MAX_ATTEMPTS",
+    "WEBHOOK_TIMEOUT_SECONDS", "RULES_SETTLE_SECONDS", "GRAPH_CALL_EVENTS", "GRAPH_SUBSCRIPTION_WINDOW_HOURS",
+    "GRAPH_ATTENDANCE_DELAY_MINUTES", "GRAPH_ATTENDANCE_LOOKBACK_HOURS",
+)
+
+
+@pytest.mark.parametrize("name", CODE_DEFAULT_SETTINGS)
+def test_fixed_app_setting_equals_code_default(name):
+    field = _settings_field(name)
+    value = _app_settings()[name].value
+
+    assert getattr(Settings.model_validate({field: value}), field) == Settings.model_fields[field].default
+
+
+# main.bicep parameters that set an app setting, with the Settings field whose default they repeat.
+PARAMETER_FIELDS = {
+    "termsVersion": "terms_version",
+    "termsUrl": "terms_url",
+    "retentionDays": "retention_days",
+    "teamAlertLanguage": "team_alert_language",
+    "graphMeetingSubjectPrefix": "graph_meeting_subject_prefix",
+    "graphLobbyBypassScope": "graph_lobby_bypass_scope",
+    "graphAllowedPresenters": "graph_allowed_presenters",
+    "graphMeetingChat": "graph_meeting_chat",
+    "graphAnnounceEntryExit": "graph_announce_entry_exit",
+    "graphAttendeeCamera": "graph_attendee_camera",
+    "graphAttendeeMicrophone": "graph_attendee_microphone",
+    "graphVirtualAppointmentLinks": "graph_virtual_appointment_links",
+    "graphAttendanceReconciliation": "graph_attendance_reconciliation",
+}
+
+
+@pytest.mark.parametrize(("parameter", "field"), PARAMETER_FIELDS.items())
+def test_parameter_default_equals_code_default(parameter, field):
+    default = _main_bicep()["parameters"][parameter]["default"]
+
+    assert default == Settings.model_fields[field].default
+
+
+@pytest.mark.parametrize(("parameter", "values"), [
+    ("teamAlertLanguage", Language),
+    ("graphLobbyBypassScope", LobbyBypassScope),
+    ("graphAllowedPresenters", AllowedPresenters),
+    ("graphMeetingChat", MeetingChatMode),
+])
+def test_parameter_allows_every_code_value(parameter, values: type[enum.Enum]):
+    decorators = _main_bicep()["parameters"][parameter]["decorators"]
+    allowed = next(decorator["argument"] for decorator in decorators if decorator["type"] == "allowed")
+
+    assert sorted(allowed) == sorted(member.value for member in values)
+
+
+def test_retention_days_range_matches_settings():
+    parameter = _main_bicep()["parameters"]["retentionDays"]
+    decorators = {decorator["type"]: decorator.get("argument") for decorator in parameter["decorators"]}
+    bounds = {type(item).__name__: item for item in Settings.model_fields["retention_days"].metadata}
+
+    assert decorators["min_value"] == bounds["Ge"].ge
+    assert decorators["max_value"] == bounds["Le"].le
+
+
+def test_queue_names_match_code_defaults():
+    variables = _main_bicep()["variables"]
+
+    assert variables["provisioningQueueName"]["value"] == Settings.model_fields["provisioning_queue"].default
+    assert variables["webhookQueueName"]["value"] == Settings.model_fields["webhook_queue"].default
+    assert variables["graphEventsQueueName"]["value"] == Settings.model_fields["graph_events_queue"].default
+
+
+def test_graph_beta_url_matches_derived_default():
+    value = _app_settings()["GRAPH_BETA_BASE_URL"].value
+
+    assert value == Settings.model_construct().graph_beta_url()
+
+
+def test_created_tables_are_the_app_tables():
+    source = (REPO_ROOT / "functions" / "dependencies.py").read_text(encoding="utf-8")
+    opened = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_table"
+        and node.args and isinstance(node.args[0], ast.Constant)
+    }
+
+    assert opened
+    assert set(_main_bicep()["variables"]["tableNames"]["value"]) == opened

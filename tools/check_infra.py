@@ -1,5 +1,5 @@
 """Check the deployment files offline, without Azure: Bicep syntax, app settings against the code,
-.funcignore, azure.yaml and infra/main.parameters.json.
+.funcignore, azure.yaml, infra/main.parameters.json and local.settings.example.json.
 
 Run from the repository root: `python -m tools.check_infra`. It prints a short report and exits with
 status 1 when it finds a problem.
@@ -47,20 +47,35 @@ LOCAL_ONLY_SETTINGS = {
     "so Azure uses the identity-based AzureWebJobsStorage__* settings",
     "OUTBOX_DIR": "the outbox mailer writes mails to files in local runs and tests; Azure sends mail through Graph",
     "TABLE_PREFIX": "separates the tables of test runs that share one Azurite account",
+    "GRAPH_AUTHORITY_CA_FILE": "makes the Graph credential trust the certificate of the tests' local token endpoint; "
+    "in Azure the real endpoint passes the default certificate check",
+    "GRAPH_CLIENT_CERTIFICATE_PATH": "Azure signs in to Graph as the managed identity or with a client secret, "
+    "and the deployment contains no certificate file",
+    "GRAPH_CLIENT_CERTIFICATE_PASSWORD": "protects the certificate file of GRAPH_CLIENT_CERTIFICATE_PATH, "
+    "which Azure does not use",
 }
+# GRAPH_CALL_EVENTS is off in Azure, because it needs a notification certificate file that the
+# deployment does not contain, so the settings that only the call events read stay unset.
+LOCAL_ONLY_SETTINGS.update({
+    name: "only the Graph call events read it, and they are off in Azure without a notification certificate"
+    for name in (
+        "GRAPH_NOTIFICATION_URL", "GRAPH_LIFECYCLE_NOTIFICATION_URL", "GRAPH_NOTIFICATION_CLIENT_STATE",
+        "GRAPH_NOTIFICATION_CERTIFICATE_PATH", "GRAPH_NOTIFICATION_CERTIFICATE_PASSWORD",
+        "GRAPH_NOTIFICATION_CERTIFICATE_ID",
+    )
+})
 
 # Set in the Bicep ahead of the code that reads them. The check fails once the code reads one of
 # these, so the entry gets removed.
-PENDING_SETTINGS = {
-    "GRAPH_TENANT_ID": "for the Graph adapters, not written yet",
-    "GRAPH_CLIENT_ID": "for the Graph adapters, not written yet",
-    "GRAPH_CLIENT_SECRET": "for the Graph adapters, not written yet",
-    "GRAPH_ORGANIZER_USER_ID": "for the Graph adapters, not written yet",
-    "GRAPH_MAILBOX": "for the Graph adapters, not written yet",
-}
+PENDING_SETTINGS: dict[str, str] = {}
 
 # App settings that carry secrets: their Bicep value must be a Key Vault reference.
-SECRET_SETTINGS = ("PERSONAL_DATA_KEY", "GRAPH_CLIENT_SECRET")
+# A Graph notification URL contains the function key of receive_graph_notification.
+SECRET_SETTINGS = (
+    "PERSONAL_DATA_KEY", "GRAPH_CLIENT_SECRET", "GRAPH_CLIENT_CERTIFICATE_PASSWORD", "WEBHOOK_SECRET",
+    "GRAPH_NOTIFICATION_URL", "GRAPH_LIFECYCLE_NOTIFICATION_URL", "GRAPH_NOTIFICATION_CLIENT_STATE",
+    "GRAPH_NOTIFICATION_CERTIFICATE_PASSWORD",
+)
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault(SecretUri="
 
 PRESENT = object()
@@ -114,6 +129,10 @@ NOT_NEEDED_AT_RUN_TIME = re.compile(r"(^|/)__pycache__/|\.pyc$|\.md$")
 
 SETTING_REFERENCE = re.compile(r"%([A-Za-z_][A-Za-z0-9_.:-]*)%")
 
+# A value of infra/main.parameters.json that azd replaces with an azd environment value:
+# ${NAME}, or ${NAME=default} to use `default` when NAME is unset.
+AZD_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:=(?P<default>[^}]*))?\}")
+
 
 @dataclass(frozen=True)
 class SettingRead:
@@ -124,6 +143,8 @@ class SettingRead:
     case_sensitive: bool
     # connection="NAME" is satisfied by NAME itself or by identity-based NAME__* settings.
     accepts_prefix: bool = False
+    # A %NAME% binding expression: the host cannot index the function while NAME is unset.
+    binding_expression: bool = False
 
     def matches(self, setting_name: str) -> bool:
         expected, actual = self.name, setting_name
@@ -303,7 +324,8 @@ def _call_setting_reads(call: ast.Call, label: str) -> Iterator[SettingRead]:
             continue
         where = f"{label}:{value.lineno}"
         for match in SETTING_REFERENCE.finditer(value.value):
-            yield SettingRead(match[1], f"{where} ({keyword or 'argument'}=%{match[1]}%)", case_sensitive=False)
+            source = f"{where} ({keyword or 'argument'}=%{match[1]}%)"
+            yield SettingRead(match[1], source, case_sensitive=False, binding_expression=True)
         if keyword == "connection" and value.value:
             yield SettingRead(value.value, f"{where} (connection)", case_sensitive=False, accepts_prefix=True)
 
@@ -587,6 +609,61 @@ def check_parameters_file(text: str, main_tree: dict | None) -> list[str]:
                 f"infra/main.bicep parameter {name} has no default and no value in infra/main.parameters.json, "
                 "so `azd provision --no-prompt` fails"
             )
+    for name, entry in (document.get("parameters") or {}).items():
+        if name in declared and isinstance(entry, dict):
+            problems.extend(_check_azd_default(name, entry.get("value"), declared[name].get("default")))
+    return problems
+
+
+def _bicep_literal(value: Any) -> str:
+    """Write a Bicep default as azd reads it from main.parameters.json: true/false, digits, or the text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_azd_default(name: str, value: Any, bicep_default: Any) -> list[str]:
+    """Check that a parameter with a non-empty Bicep default gets an azd default, and that both are equal."""
+    match = AZD_REFERENCE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or bicep_default is None:
+        return []
+    expected = _bicep_literal(bicep_default)
+    variable, azd_default = match["name"], match["default"]
+    if azd_default is None and expected != "":
+        return [
+            f"infra/main.parameters.json maps {name} to ${{{variable}}} without a default: azd substitutes an "
+            f"empty string when {variable} is unset, which can replace the Bicep default {expected!r}; "
+            f"write ${{{variable}={expected}}}"
+        ]
+    if azd_default is not None and azd_default != expected:
+        return [
+            f"infra/main.parameters.json gives {name} the default {azd_default!r} in ${{{variable}=...}}, "
+            f"but infra/main.bicep declares {expected!r}: make them equal"
+        ]
+    return []
+
+
+# local.settings.example.json
+
+
+def check_local_settings(text: str, reads: Iterable[SettingRead]) -> list[str]:
+    """Check that the example local settings set every %NAME% of the decorators.
+
+    The local host, like the Functions host, cannot index a function whose %NAME% is unset.
+    """
+    try:
+        values = json.loads(text).get("Values")
+    except (json.JSONDecodeError, AttributeError) as error:
+        return [f"local.settings.example.json is not a JSON object: {error}"]
+    if not isinstance(values, dict):
+        return ["local.settings.example.json has no Values object"]
+    problems = []
+    for read in reads:
+        if read.binding_expression and not any(read.matches(name) for name in values):
+            problems.append(
+                f"local.settings.example.json does not set {read.name}, which {read.source} needs: "
+                "add it to Values with the value for a local run"
+            )
     return problems
 
 
@@ -627,6 +704,15 @@ def run_checks(root: Path, settings_class: type | None = None) -> list[Section]:
     else:
         problems = ["infra/main.parameters.json not found"]
     sections.append(Section("main.parameters.json", "parameters checked", problems))
+
+    local_settings = root / "local.settings.example.json"
+    if local_settings.is_file():
+        problems = check_local_settings(local_settings.read_text(encoding="utf-8"), reads)
+    elif any(read.binding_expression for read in reads):
+        problems = ["local.settings.example.json not found"]
+    else:
+        problems = []
+    sections.append(Section("local.settings.example.json", "binding expressions checked", problems))
     return sections
 
 

@@ -17,6 +17,7 @@ param applicationInsightsConnectionString string
 
 param personalDataKeySecretUri string
 param graphClientSecretUri string
+param webhookSecretUri string
 
 param websiteOrigin string
 param citizenSiteUrl string
@@ -24,10 +25,32 @@ param publicApiBaseUrl string
 param termsVersion string
 param termsUrl string
 
+param retentionDays int
+param rulesSchedule string
+param purgeSchedule string
+param teamAlertAddress string
+param teamAlertLanguage string
+
+param provisioningQueueName string
+param webhookQueueName string
+@secure()
+param webhookUrls string
+
 param graphTenantId string
 param graphClientId string
 param graphOrganizerUserId string
 param graphMailbox string
+param graphMeetingSubjectPrefix string
+param graphLobbyBypassScope string
+param graphAllowedPresenters string
+param graphMeetingChat string
+param graphAnnounceEntryExit bool
+param graphAttendeeCamera bool
+param graphAttendeeMicrophone bool
+param graphVirtualAppointmentLinks bool
+param graphEventsQueueName string
+param graphSubscriptionsSchedule string
+param graphAttendanceReconciliation bool
 
 @minValue(40)
 @maxValue(1000)
@@ -131,17 +154,80 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CONFIG_CACHE_SECONDS: '60'
     MAX_REQUEST_BYTES: '16384'
 
+    // Personal data is deleted this many days after the appointment's end.
+    RETENTION_DAYS: string(retentionDays)
+    // NCRONTAB schedules of the timer triggers enforce_rules and purge_personal_data. They run in
+    // UTC, because this template sets no time zone.
+    RULES_SCHEDULE: rulesSchedule
+    PURGE_SCHEDULE: purgeSchedule
+    // Extra wait before the 10-minute rules decide, for signals that arrive late. Only Graph call
+    // events deliver signals late, and they are off below.
+    RULES_SETTLE_SECONDS: '0'
+    // Empty sends no agent-late alert.
+    TEAM_ALERT_ADDRESS: teamAlertAddress
+    TEAM_ALERT_LANGUAGE: teamAlertLanguage
+
     MAILER: 'graph'
     MEETING_PROVIDER: 'graph'
-    PROVISIONING_QUEUE: 'provisioning'
 
-    // Without an app registration the app calls Graph as the managed identity, and the
-    // client secret stays empty.
+    // The queue trigger provision_booking_poison reads '<PROVISIONING_QUEUE>-poison'. The retry
+    // values are the code defaults in shared/settings.py.
+    PROVISIONING_QUEUE: provisioningQueueName
+    PROVISIONING_MAX_ATTEMPTS: '6'
+    PROVISIONING_RETRY_BASE_SECONDS: '60'
+    PROVISIONING_RETRY_MAX_SECONDS: '3600'
+    PROVISIONING_MAX_INLINE_WAIT_SECONDS: '60'
+
+    // Without an app registration the app calls Graph as the user-assigned identity, and the
+    // client secret stays empty. Certificate sign-in is not offered: the template deploys no
+    // certificate file for GRAPH_CLIENT_CERTIFICATE_PATH to name.
+    GRAPH_CREDENTIAL: empty(graphClientId) ? 'managed_identity' : 'client_secret'
+    GRAPH_MANAGED_IDENTITY_CLIENT_ID: identityClientId
     GRAPH_TENANT_ID: graphTenantId
-    GRAPH_CLIENT_ID: empty(graphClientId) ? identityClientId : graphClientId
+    GRAPH_CLIENT_ID: graphClientId
     GRAPH_CLIENT_SECRET: empty(graphClientId) ? '' : '@Microsoft.KeyVault(SecretUri=${graphClientSecretUri})'
     GRAPH_ORGANIZER_USER_ID: graphOrganizerUserId
     GRAPH_MAILBOX: graphMailbox
+    // The global Microsoft cloud. A national cloud has its own Graph and sign-in hosts.
+    GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0'
+    GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.com'
+    GRAPH_TIMEOUT_SECONDS: '30'
+    // Exchange Online accepts at most 4 concurrent requests per app and mailbox.
+    GRAPH_MAIL_CONCURRENCY: '4'
+
+    // Options of every Teams meeting. Anonymous guests (the citizens) wait in the lobby with each
+    // lobby scope; recording and transcription are always off (shared/adapters/graph/meetings.py).
+    GRAPH_MEETING_SUBJECT_PREFIX: graphMeetingSubjectPrefix
+    GRAPH_LOBBY_BYPASS_SCOPE: graphLobbyBypassScope
+    GRAPH_ALLOWED_PRESENTERS: graphAllowedPresenters
+    GRAPH_MEETING_CHAT: graphMeetingChat
+    GRAPH_ANNOUNCE_ENTRY_EXIT: graphAnnounceEntryExit ? 'true' : 'false'
+    GRAPH_ATTENDEE_CAMERA: graphAttendeeCamera ? 'true' : 'false'
+    GRAPH_ATTENDEE_MICROPHONE: graphAttendeeMicrophone ? 'true' : 'false'
+    GRAPH_VIRTUAL_APPOINTMENT_LINKS: graphVirtualAppointmentLinks ? 'true' : 'false'
+
+    // Graph call events (docs/graph-call-events.md). The host resolves GRAPH_EVENTS_QUEUE and
+    // GRAPH_SUBSCRIPTIONS_SCHEDULE while loading the app, so both are set even with the feature off.
+    // NOTE: GRAPH_CALL_EVENTS stays off because it needs a notification certificate file on the
+    // instance, and this template deploys none. The attendance reports need no certificate.
+    GRAPH_CALL_EVENTS: 'false'
+    GRAPH_EVENTS_QUEUE: graphEventsQueueName
+    GRAPH_SUBSCRIPTIONS_SCHEDULE: graphSubscriptionsSchedule
+    GRAPH_SUBSCRIPTION_WINDOW_HOURS: '24'
+    GRAPH_BETA_BASE_URL: 'https://graph.microsoft.com/beta'
+    GRAPH_ATTENDANCE_RECONCILIATION: graphAttendanceReconciliation ? 'true' : 'false'
+    GRAPH_ATTENDANCE_DELAY_MINUTES: '30'
+    GRAPH_ATTENDANCE_LOOKBACK_HOURS: '24'
+
+    // Without receiver URLs no webhook is sent and no signing key is needed.
+    // NOTE: when the vault holds no webhook-secret, the platform leaves the reference text in
+    // WEBHOOK_SECRET, and the app signs with that text. Pass webhookSecret in the deployment that
+    // first sets webhookUrls.
+    WEBHOOK_URLS: webhookUrls
+    WEBHOOK_SECRET: empty(webhookUrls) ? '' : '@Microsoft.KeyVault(SecretUri=${webhookSecretUri})'
+    WEBHOOK_QUEUE: webhookQueueName
+    WEBHOOK_MAX_ATTEMPTS: '8'
+    WEBHOOK_TIMEOUT_SECONDS: '10'
   }
 }
 

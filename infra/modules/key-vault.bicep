@@ -13,8 +13,13 @@ param personalDataKey string
 @description('Client secret of the Graph app registration. Empty keeps the secret already in the vault.')
 param graphClientSecret string
 
+@secure()
+@description('HMAC-SHA256 key that signs the outgoing webhooks, at least 32 characters. Empty keeps the secret already in the vault.')
+param webhookSecret string
+
 var personalDataKeySecretName = 'personal-data-key'
 var graphClientSecretName = 'graph-client-secret'
+var webhookSecretName = 'webhook-secret'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -39,8 +44,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 // Each secret is written only when a value is passed, so a deployment without the value leaves
-// the stored secret alone. Overwriting PERSONAL_DATA_KEY with a new value makes the national
-// numbers stored under the old key unreadable.
+// the stored secret alone. Overwriting PERSONAL_DATA_KEY with a new value makes the personal data
+// stored under the old key unreadable.
 resource personalDataKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(personalDataKey)) {
   parent: vault
   name: personalDataKeySecretName
@@ -58,8 +63,17 @@ resource graphClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
+resource webhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(webhookSecret)) {
+  parent: vault
+  name: webhookSecretName
+  properties: {
+    value: webhookSecret
+  }
+}
+
 output name string = vault.name
 
 // Versionless URIs: the platform resolves the newest version of each secret.
 output personalDataKeySecretUri string = '${vault.properties.vaultUri}secrets/${personalDataKeySecretName}'
 output graphClientSecretUri string = '${vault.properties.vaultUri}secrets/${graphClientSecretName}'
+output webhookSecretUri string = '${vault.properties.vaultUri}secrets/${webhookSecretName}'

@@ -108,3 +108,17 @@ def test_load_secret_generates_local_file_once(monkeypatch, tmp_path) -> None:
     assert len(first) >= 32
     assert secret_file.read_text().encode() == first
     assert secret_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_unresolved_key_vault_reference_is_rejected(monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from shared.settings import Settings
+
+    monkeypatch.setenv("WEBHOOK_SECRET", "@Microsoft.KeyVault(SecretUri=https://vault.example/secrets/webhook-secret/)")
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    assert "unresolved Key Vault reference" in str(raised.value)
