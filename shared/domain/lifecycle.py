@@ -178,6 +178,8 @@ def end(booking: Booking, outcome: Outcome, now: datetime, agent_id: str | None)
     """The agent closes the appointment. A technical problem leaves it to be rescheduled by the agency."""
     if booking.status is not BookingStatus.BOOKED:
         raise errors.AppointmentClosed(field="reference")
+    if now < booking.start - EARLY_SIGNAL:
+        raise errors.AppointmentNotStarted(field="reference")
     if outcome is Outcome.TECHNICAL_PROBLEM:
         changed = booking.replace(status=BookingStatus.TO_RESCHEDULE, status_reason=outcome.value, outcome=outcome.value)
         mail = "agent_late"

@@ -168,7 +168,7 @@ class BookingService:
             raise errors.SlotNotOffered(field="start")
         eligible = agents_for(catalog, counter, language, request.start)
         if not eligible:
-            raise errors.SlotNotOffered(field="start")
+            raise errors.NoAgentForLanguage(field="start")
 
         claims = Claims(
             person=self._protector.lookup_key(request.personal.national_number),

@@ -174,6 +174,7 @@ def test_german_speaking_resident_gets_german_and_no_agent_speaks_it(configure):
 
     assert response.status == 400
     assert response.json()["error"] == "slot_not_offered"
+    assert "Sprache Ihres Wohnorts" in response.json()["messages"]["de"]
 
 
 def test_start_without_offset_is_read_as_brussels_time(configure):

@@ -362,3 +362,13 @@ def test_audit_trail_holds_no_personal_data(configure, clock):
     assert [row["ToStatus"] for row in trail] == ["booked", "cancelled"]
     assert "Peeters" not in text
     assert "example.be" not in text
+
+
+def test_ending_long_before_the_start_is_refused(configure, clock):
+    reference = book()["reference"]
+
+    response = call("end_appointment", "POST", route={"reference": reference}, body={"outcome": "completed"})
+
+    assert response.status == 409
+    assert response.json()["error"] == "appointment_not_started"
+    assert status_of(reference).status.value == "booked"
