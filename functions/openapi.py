@@ -6,8 +6,8 @@ import functools
 
 import azure.functions as func
 
+from functions import dependencies
 from functions.web import json_response
-from shared.settings import get_settings
 
 bp = func.Blueprint()
 
@@ -15,7 +15,7 @@ bp = func.Blueprint()
 @bp.function_name("get_openapi")
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
-    document = _document(get_settings().public_api_base_url)
+    document = _document(dependencies.get_settings().public_api_base_url)
     return json_response(document, headers={"Cache-Control": "public, max-age=300"})
 
 

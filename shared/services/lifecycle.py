@@ -120,7 +120,8 @@ class LifecycleService:
             extra={"reference": booking.reference, "counter": booking.counter_id, "status": booking.status.value,
                    "reason": str(transition.reason), "actor": transition.actor.value},
         )
-        if transition.releases_seat:
+        if booking.status in (BookingStatus.CANCELLED, BookingStatus.ENDED):
+            # A booking to reschedule keeps its claim: the agency still owes that person a time.
             self._ledger.release_person(booking)
         if transition.mail:
             self._notify(booking.reference, transition.mail, booking.sequence)
