@@ -49,7 +49,11 @@ def key_time(moment: datetime) -> str:
 
 
 def parse_key_time(text: str) -> datetime:
-    return datetime.strptime(text, _KEY_TIME).replace(tzinfo=timezone.utc)
+    """Parse "20270323T080000Z". Sliced by hand: strptime costs milliseconds over a 30-day slot query."""
+    return datetime(
+        int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]),
+        tzinfo=timezone.utc,
+    )
 
 
 def booking_key(reference: str) -> str:
