@@ -161,12 +161,7 @@ class Ledger:
         ]
         if booking.next_check_at:
             operations.append(("create", self._due_entity(booking)))
-        person_row = {
-            "PartitionKey": PARTITION,
-            "RowKey": person_key(claims.person),
-            "Reference": booking.reference,
-            "End": booking.end,
-        }
+        person_row = {"PartitionKey": PARTITION, "RowKey": person_key(claims.person), "Reference": booking.reference, "End": booking.end}
         if claims.replace_person_etag:
             operations.append(
                 ("update", person_row, {"mode": "replace", "etag": claims.replace_person_etag,
@@ -236,6 +231,12 @@ class Ledger:
             operations.append(("delete", old_seat))
         if holds and (not held or old_seat["RowKey"] != new_seat["RowKey"]):
             operations.append(("create", new_seat))
+        if holds and after.personal is not None and (not held or after.end != before.end):
+            # The person's claim must end with the appointment it guards, or the person could book a
+            # second one once the old end has passed.
+            # NOTE: an agency reschedule of a booking to reschedule takes the claim back even if the
+            # person booked another appointment meanwhile.
+            operations.append(("upsert", self._person_entity(after), {"mode": "replace"}))
         old_agenda, new_agenda = self._agenda_entity(before), self._agenda_entity(after)
         if old_agenda["RowKey"] != new_agenda["RowKey"]:
             operations += [("delete", old_agenda), ("create", new_agenda)]
@@ -319,6 +320,10 @@ class Ledger:
 
     def _agenda_entity(self, booking: Booking) -> dict:
         return {"PartitionKey": PARTITION, "RowKey": agenda_key(booking.counter_id, booking.start, booking.reference)}
+
+    def _person_entity(self, booking: Booking) -> dict:
+        key = person_key(self._protector.lookup_key(booking.personal.national_number))
+        return {"PartitionKey": PARTITION, "RowKey": key, "Reference": booking.reference, "End": booking.end}
 
     def _signal_entity(self, reference: str, at: datetime, kind: str) -> dict:
         return {"PartitionKey": PARTITION, "RowKey": f"signal|{reference}|{key_time(at)}|{kind}", "At": at, "Kind": kind}

@@ -372,3 +372,14 @@ def test_ending_long_before_the_start_is_refused(configure, clock):
     assert response.status == 409
     assert response.json()["error"] == "appointment_not_started"
     assert status_of(reference).status.value == "booked"
+
+
+def test_rescheduled_appointment_still_blocks_a_second_booking(configure, clock):
+    created = book()
+    manage(created["reference"], created["manage_token"], "reschedule", {"start": "2027-03-26T09:00:00+01:00"})
+    clock.moment = START + timedelta(hours=2)
+
+    response = call("create_booking", "POST", body=booking_body("2027-03-25T09:00:00+01:00"))
+
+    assert response.status == 409
+    assert response.json()["error"] == "already_booked"
