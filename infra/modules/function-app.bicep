@@ -221,8 +221,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     // Without receiver URLs no webhook is sent and no signing key is needed.
     // NOTE: when the vault holds no webhook-secret, the platform leaves the reference text in
-    // WEBHOOK_SECRET, and the app signs with that text. Pass webhookSecret in the deployment that
-    // first sets webhookUrls.
+    // WEBHOOK_SECRET and the app refuses to start. Pass webhookSecret in the deployment that first
+    // sets webhookUrls.
     WEBHOOK_URLS: webhookUrls
     WEBHOOK_SECRET: empty(webhookUrls) ? '' : '@Microsoft.KeyVault(SecretUri=${webhookSecretUri})'
     WEBHOOK_QUEUE: webhookQueueName
