@@ -126,7 +126,7 @@ def summary_view(booking: Booking, catalog: Catalog) -> BookingSummaryOut:
 
 
 def manage_token(req: func.HttpRequest) -> str | None:
-    """The manage token travels in the X-Manage-Token header, or as ?token= from a mail link."""
+    """Return the manage token from the X-Manage-Token header, or from ?token= in a mail link."""
     return req.headers.get("X-Manage-Token") or req.params.get("token")
 
 
@@ -156,8 +156,8 @@ def appointment_view(booking: Booking) -> AppointmentOut:
 
 
 def _client_view(booking: Booking) -> ClientOut | None:
-    """The name for the identity check. Contact details only while the agency must call the client
-    back: after an agent-late case or a technical problem, or when the confirmation could not be sent."""
+    """Return the name for the identity check, and contact details only while the agency must call
+    the client back: after an agent-late case or a technical problem, or when the confirmation failed."""
     personal = booking.personal
     if personal is None:
         return None

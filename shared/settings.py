@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     rules_settle_seconds: int = Field(
         default=0, ge=0, le=300, description="Extra wait before the 10-minute rules decide, for late signals"
     )
-    team_alert_address: str | None = Field(default=None, description="Mailbox told of every agent-late case")
+    team_alert_address: str | None = Field(default=None, description="Mailbox that gets an alert for each agent-late or technical-problem case")
     team_alert_language: Language = Language.DUTCH
 
     # --- Microsoft Graph (Teams meetings, mail) and provisioning retries --------------------------

@@ -1,9 +1,9 @@
 """The appointment ledger in Table Storage.
 
 Every row that a booking claims lives in ONE partition, so each change of an appointment is a
-single entity-group transaction: the booking row (guarded by its ETag) together with its seat,
-national-number claim, sweep entry, agenda entry, idempotency record and audit record. No lock
-in process memory is needed, and no crash between two writes can leave an orphan row.
+single entity-group transaction. It writes the booking row (guarded by its ETag) together with its
+seat, national-number claim, sweep entry, agenda entry, idempotency record and audit record. No
+lock in process memory is needed, and no crash between two writes can leave an orphan row.
 
 Row keys (all in partition "ledger"):
   booking|{reference}                        the appointment
@@ -161,7 +161,12 @@ class Ledger:
         ]
         if booking.next_check_at:
             operations.append(("create", self._due_entity(booking)))
-        person_row = {"PartitionKey": PARTITION, "RowKey": person_key(claims.person), "Reference": booking.reference, "End": booking.end}
+        person_row = {
+            "PartitionKey": PARTITION,
+            "RowKey": person_key(claims.person),
+            "Reference": booking.reference,
+            "End": booking.end,
+        }
         if claims.replace_person_etag:
             operations.append(
                 ("update", person_row, {"mode": "replace", "etag": claims.replace_person_etag,

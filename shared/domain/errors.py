@@ -6,7 +6,7 @@ from __future__ import annotations
 class BookingError(Exception):
     """A request the domain rejects. `code` is stable for clients; `message` is an English msgid.
 
-    The msgid is translated into nl, fr and de through the message catalogs before a citizen sees it,
+    The msgid is translated into nl, fr and de through the message catalogs before it reaches a citizen,
     with `params` filled in. Messages never contain personal data.
     """
 
@@ -72,7 +72,7 @@ class SlotNotOffered(BookingError):
 
 
 class NoAgentForLanguage(SlotNotOffered):
-    """The slot exists, but nobody who speaks the conversation language works then."""
+    """The slot exists, but no agent who speaks the conversation language works then."""
 
     message = "At this time no appointment is possible in the language of your residence. Choose a start time from the list of free slots."
 

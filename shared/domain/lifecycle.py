@@ -57,7 +57,7 @@ AGENT_SIGNALS = frozenset({Signal.AGENT_JOINED, Signal.CLIENT_PRESENT, Signal.ID
 
 
 class Event(StrEnum):
-    """What outgoing webhooks announce."""
+    """Event types that outgoing webhooks announce."""
 
     BOOKED = "booked"
     CANCELLED = "cancelled"
@@ -113,7 +113,7 @@ def apply_ten_minute_rules(booking: Booking, now: datetime, settle: timedelta = 
 
     The decision depends on when each signal happened, not on when the rule runs, so a late or
     repeated run decides the same. When the agent was not there, the client is never marked a
-    no-show: nobody from the agency could have seen them, and the agency owes them a new time.
+    no-show, because no agent could have seen them, and the agency owes them a new time.
     `settle` delays the decision (never the deadline), so signals that arrive late, such as Graph
     call events, still count with the time they happened.
     """
@@ -175,7 +175,7 @@ def reschedule(
 
 
 def end(booking: Booking, outcome: Outcome, now: datetime, agent_id: str | None) -> Transition:
-    """The agent closes the appointment. A technical problem leaves it to be rescheduled by the agency."""
+    """Close the appointment with the agent's outcome. A technical problem leaves it to be rescheduled."""
     if booking.status is not BookingStatus.BOOKED:
         raise errors.AppointmentClosed(field="reference")
     if now < booking.start - EARLY_SIGNAL:

@@ -20,7 +20,7 @@ class Channel(StrEnum):
 
 
 class BookingStatus(StrEnum):
-    """Where an appointment stands. Only `booked` holds a seat."""
+    """The state of an appointment. Only a `booked` appointment occupies a seat."""
 
     BOOKED = "booked"
     CANCELLED = "cancelled"
@@ -97,7 +97,7 @@ class Agent:
 
 @dataclass(frozen=True)
 class BookingPolicy:
-    """How early and how far ahead a citizen may book, and the closure days of the whole agency."""
+    """The booking rules: minimum lead time, horizon, agency closure days and reminder lead."""
 
     min_lead: timedelta = timedelta(hours=4)
     horizon: timedelta = timedelta(days=30)
@@ -126,7 +126,7 @@ class Catalog:
 
 @dataclass(frozen=True)
 class PersonalData:
-    """What the citizen typed about themselves. Stored encrypted, never logged."""
+    """The citizen's own details as entered. Stored encrypted, never logged."""
 
     first_name: str
     last_name: str
@@ -177,5 +177,5 @@ class Booking:
         return dataclasses.replace(self, **changes)
 
     def is_active_at(self, moment: datetime) -> bool:
-        """Tell whether this appointment still holds a seat and lies in the future."""
+        """Tell whether this appointment still occupies a seat and ends after `moment`."""
         return self.status is BookingStatus.BOOKED and self.end > moment

@@ -196,7 +196,7 @@ class BookingService:
     def _claim_seat(self, request, counter, language, eligible, claims: Claims, now, policy, reference) -> BookingResult:
         # The first round tries a random eligible agent without reading the slot, which is right for
         # most bookings. After a lost race each round reads the slot's seats once and tries a free
-        # agent; the number of rounds is bounded by the number of agents.
+        # agent, so the number of rounds is bounded by the number of agents.
         free = list(eligible)
         for attempt in range(len(eligible) + 3):
             if attempt:

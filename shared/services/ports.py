@@ -1,4 +1,4 @@
-"""What the services need from storage and queues, as protocols. The adapters implement them."""
+"""Protocols for the storage and queues the services use, and the exceptions they raise. Adapters implement them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class SeatTaken(Exception):
 
 @dataclass
 class PersonClaimed(Exception):
-    """The person already holds an appointment: the claim row, for the service to judge."""
+    """The person already has an appointment. Carries the claim row, so the service can judge it."""
 
     reference: str
     end: datetime
@@ -40,7 +40,7 @@ class StaleBooking(Exception):
 
 @dataclass(frozen=True)
 class Claims:
-    """What a new booking claims besides its seat: the person, and the idempotency key if sent."""
+    """Claims of a new booking besides its seat: the person, and the idempotency key if sent."""
 
     person: str
     idempotency: str | None = None

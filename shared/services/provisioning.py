@@ -149,7 +149,7 @@ class RetryQueue(Protocol):
 
 
 Composer = Callable[[str, Booking, Counter, Topic, BookingLinks], OutgoingMail]
-# Composes the mail that tells the agency's team to call a citizen back (an agent-late case).
+# Composes the alert that asks the agency's team to call a citizen back (an agent-late case).
 TeamAlert = Callable[[Booking, Counter, Topic], OutgoingMail]
 AGENT_LATE = "agent_late"
 

@@ -41,7 +41,7 @@ def test_booking_response_never_echoes_the_national_number(configure):
     assert b"national_number" not in response.body
 
 
-def test_national_number_and_token_are_not_stored_in_clear(configure, ledger_rows):
+def test_secrets_not_stored_in_clear(configure, ledger_rows):
     created = book(booking_body(TUESDAY_NINE)).json()
 
     stored = " ".join(str(value) for row in ledger_rows() for value in row.values())
@@ -79,7 +79,7 @@ def test_summary_without_the_right_token_is_not_found(configure, token):
     assert response.json()["error"] == "booking_not_found"
 
 
-def test_token_of_another_booking_does_not_open_a_booking(configure):
+def test_foreign_token_not_found(configure):
     configure(catalogs.config(agents=[catalogs.agent("a1"), catalogs.agent("a2")]))
     first = book(booking_body(TUESDAY_NINE, serial=1)).json()
     second = book(booking_body(TUESDAY_NINE, serial=2)).json()
@@ -89,7 +89,7 @@ def test_token_of_another_booking_does_not_open_a_booking(configure):
     assert response.status == 404
 
 
-def test_second_future_booking_of_a_person_is_refused_without_details(configure):
+def test_second_booking_already_booked(configure):
     first = book(booking_body(TUESDAY_NINE)).json()
 
     response = book(booking_body(TUESDAY_HALF_PAST_NINE, email="other@example.be"))
@@ -100,7 +100,7 @@ def test_second_future_booking_of_a_person_is_refused_without_details(configure)
     assert b"09:00" not in response.body
 
 
-def test_person_can_book_again_once_the_appointment_is_over(configure, clock):
+def test_rebooking_after_appointment_ends(configure, clock):
     book(booking_body(TUESDAY_NINE))
     clock.advance(days=1, hours=2)
 
@@ -169,7 +169,7 @@ def test_brussels_resident_books_in_the_chosen_language(configure):
     assert response.json()["language"] == "fr"
 
 
-def test_german_speaking_resident_gets_german_and_no_agent_speaks_it(configure):
+def test_german_without_german_agent(configure):
     response = book(booking_body(TUESDAY_NINE, postcode="4700"))
 
     assert response.status == 400

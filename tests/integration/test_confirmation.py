@@ -23,7 +23,7 @@ def read_mail(path):
     return email.message_from_bytes(path.read_bytes(), policy=policy.default)
 
 
-def test_confirmation_mail_lands_in_the_outbox_in_the_residence_language(configure):
+def test_confirmation_in_outbox(configure):
     created = call("create_booking", "POST", body=booking_body(TUESDAY_NINE, postcode="4960", language="de")).json()
     # No agent speaks German in the default configuration, so book a French one in Malmedy instead.
     assert created.get("error") == "slot_not_offered"
@@ -40,7 +40,8 @@ def test_confirmation_mail_lands_in_the_outbox_in_the_residence_language(configu
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "mardi 23 mars 2027" in text
     assert f"/api/join/{created['reference']}?token=" in text
-    assert created["reference"] not in mails[0].name or "@" not in mails[0].name
+    assert "@" not in mails[0].name
+    assert "peeters" not in mails[0].name.lower()
     calendar_parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
     assert len(calendar_parts) == 1
     assert booking.provisioning.value == "mail_sent"

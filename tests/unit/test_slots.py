@@ -18,7 +18,7 @@ def brussels_times(starts: list[datetime]) -> list[str]:
     return [s.astimezone(BRUSSELS).isoformat() for s in starts]
 
 
-def test_spring_forward_day_has_no_slot_in_the_gap():
+def test_spring_forward_gap_has_no_slot():
     counter = catalogs.video_counter(hours=SUNDAY_NIGHT).to_domain()
 
     starts = slot_starts(counter, date(2027, 3, 28))
@@ -77,7 +77,7 @@ def test_closure_day_of_the_agency_has_no_slots():
     assert {s.start.astimezone(BRUSSELS).date() for s in slots} == {date(2027, 11, 16)}
 
 
-def test_closure_day_of_one_counter_closes_only_that_counter():
+def test_counter_closure_day():
     catalog = catalogs.catalog(counters=[catalogs.video_counter(closed_on=["2027-11-16"])])
     counter = catalog.counters["video"]
     now = local("2027-11-01T09:00:00+01:00")
@@ -115,7 +115,7 @@ def test_start_off_the_grid_is_not_offered():
     assert not is_offered(catalog, catalog.counters["video"], local("2027-03-30T12:00:00+02:00"), now)
 
 
-def test_capacity_counts_agents_who_work_and_speak_the_language():
+def test_capacity_by_schedule_and_language():
     catalog = catalogs.catalog(
         agents=[
             catalogs.agent("an", ("nl", "fr")),

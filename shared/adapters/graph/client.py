@@ -54,8 +54,12 @@ class GraphConnection:
         client_secret = secret(settings.graph_client_secret)
         certificate_path = str(settings.graph_client_certificate_path or "") or None
         credential = settings.graph_credential
-        if credential is None:
-            credential = "client_secret" if client_secret else "certificate" if certificate_path else "managed_identity"
+        if credential is None and client_secret:
+            credential = "client_secret"
+        elif credential is None and certificate_path:
+            credential = "certificate"
+        elif credential is None:
+            credential = "managed_identity"
         return cls(
             base_url=settings.graph_base_url.rstrip("/"),
             authority_host=settings.graph_authority_host.rstrip("/"),
